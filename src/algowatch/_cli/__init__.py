@@ -1,0 +1,1 @@
+"""Command implementations of the ``algowatch`` CLI (one module per command)."""

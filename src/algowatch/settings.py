@@ -1,0 +1,275 @@
+"""Configuration: one frozen, keyword-only settings object.
+
+Settings are read once, at the edge (the CLI or :func:`load_settings`), from a
+TOML file and ``ALGOWATCH_*`` environment variables, then passed down. Unknown
+keys are rejected with the key named. Environment variables override the file:
+``ALGOWATCH_<SECTION>__<KEY>`` (double underscore) sets ``[section] key``, for
+example ``ALGOWATCH_SERVER__PORT=8001``; values are parsed as TOML values when
+they parse, else taken as strings. ``ALGOWATCH_TOKEN`` and ``ALGOWATCH_DATA_DIR``
+are shorthands for ``server.token`` and ``data_dir``.
+
+Every section is documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from algowatch.errors import ConfigError
+
+__all__ = [
+    "AlertSettings",
+    "AuditSettings",
+    "HealthCheckSettings",
+    "HealthSettings",
+    "JournalSettings",
+    "LoggingSettings",
+    "MonitorSettings",
+    "RiskSettings",
+    "ServerSettings",
+    "Settings",
+    "load_settings",
+]
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class ServerSettings(_Section, frozen=True, kw_only=True):
+    """``[server]``: the HTTP service (dashboard, API, ``/metrics``, health)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_pending_events: int = 100_000
+    stream_interval_seconds: float = 0.5
+
+
+class JournalSettings(_Section, frozen=True, kw_only=True):
+    """``[journal]``: the durable event store written before state changes."""
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    dsn: str | None = None
+    durability: Literal["event", "group"] = "group"
+    group_commit_max_delay_seconds: float = 0.002
+    group_commit_max_events: int = 1000
+
+
+class MonitorSettings(_Section, frozen=True, kw_only=True):
+    """``[monitor]``: the engine's accounting conventions."""
+
+    starting_capital: float = 100_000.0
+    currency: str = "USD"
+    session_timezone: str = "UTC"
+    session_start: str = "00:00"
+    periods_per_year: float = 252.0
+    risk_free: float = 0.0
+    rolling_window: int = 252
+    max_symbols: int = 200
+    max_strategies: int = 50
+    max_accounts: int = 20
+    impact_horizon_seconds: float = 300.0
+    max_open_orders: int = 100_000
+    max_recent_trades: int = 10_000
+    max_recent_orders: int = 10_000
+
+
+class HealthCheckSettings(_Section, frozen=True, kw_only=True):
+    """One ``[[health.checks]]`` entry."""
+
+    name: str
+    kind: Literal[
+        "broker_http",
+        "postgres",
+        "redis",
+        "market_data",
+        "heartbeat",
+        "order_flow",
+        "clock",
+        "audit",
+    ]
+    target: str | None = None
+    timeout_seconds: float = 1.0
+    interval_seconds: float = 5.0
+    critical: bool = True
+    max_age_seconds: float | None = None
+    trading_hours: str | None = None
+    trading_days: str | None = None
+    timezone: str = "UTC"
+    tolerance_seconds: float = 0.05
+
+
+class HealthSettings(_Section, frozen=True, kw_only=True):
+    """``[health]``: dependency checks and system metrics."""
+
+    checks: tuple[HealthCheckSettings, ...] = ()
+    system_metrics: bool = True
+    startup_grace_seconds: float = 10.0
+
+
+class AuditSettings(_Section, frozen=True, kw_only=True):
+    """``[audit]``: the tamper-evident audit trail."""
+
+    enabled: bool = True
+    directory: str | None = None
+    durability: Literal["sync", "group", "async"] = "sync"
+    hmac_key_file: str | None = None
+    signing_key_file: str | None = None
+    rotate_bytes: int = 64 * 1024 * 1024
+    checkpoint_every_records: int = 1000
+    checkpoint_every_seconds: float = 60.0
+    retention_days: int = 6 * 366
+    provider_budget_seconds: float = 0.002
+
+
+class LoggingSettings(_Section, frozen=True, kw_only=True):
+    """``[logging]``: structured JSON logs."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+    file: str | None = None
+
+
+class RiskSettings(_Section, frozen=True, kw_only=True):
+    """``[risk]``: limits of the risk guard (fractions are 0..1)."""
+
+    max_drawdown: float = 0.15
+    daily_loss_limit: float = 5_000.0
+    max_rejection_rate: float = 0.10
+    min_orders_for_rejection_rate: int = 10
+    heartbeat_timeout_seconds: float = 30.0
+    no_trading_timeout_seconds: float = 900.0
+    hysteresis: float = 0.2
+    webhooks: tuple[str, ...] = ()
+
+
+class AlertSettings(_Section, frozen=True, kw_only=True):
+    """``[alerts]``: thresholds and receivers rendered into the Prometheus artefacts."""
+
+    job: str = "trading-engine"
+    scrape_interval_seconds: float = 5.0
+    target: str = "trading:8000"
+    max_drawdown_ratio: float = 0.15
+    daily_loss_usd: float = 5_000.0
+    order_latency_p95_seconds: float = 2.0
+    rejection_rate: float = 0.10
+    slippage_p50_bps: float = 10.0
+    market_data_stale_seconds: float = 30.0
+    memory_bytes: int = 3 * 1024**3
+    cpu_ratio: float = 0.8
+    slack_channel: str = "#trading-alerts"
+    email_to: str = "trading-team@example.com"
+    email_from: str = "alertmanager@example.com"
+    smtp_smarthost: str = "smtp.example.com:587"
+    deadmans_switch_url: str = "http://127.0.0.1:9095/watchdog"
+    runbook_base_url: str = "https://github.com/algowatch/algowatch/blob/main/docs/runbooks.md"
+
+
+class Settings(_Section, frozen=True, kw_only=True):
+    """All of algowatch's configuration.
+
+    Examples
+    --------
+    >>> s = load_settings(environ={"ALGOWATCH_SERVER__PORT": "8001"})
+    >>> s.server.port
+    8001
+    >>> load_settings(environ={"ALGOWATCH_SERVER__PROT": "8001"})
+    Traceback (most recent call last):
+    ...
+    algowatch.errors.ConfigError: Object contains unknown field `prot` - at `$.server`
+    """
+
+    data_dir: str = "algowatch-data"
+    server: ServerSettings = ServerSettings()
+    journal: JournalSettings = JournalSettings()
+    monitor: MonitorSettings = MonitorSettings()
+    health: HealthSettings = HealthSettings()
+    audit: AuditSettings = AuditSettings()
+    logging: LoggingSettings = LoggingSettings()
+    risk: RiskSettings = RiskSettings()
+    alerts: AlertSettings = AlertSettings()
+
+    @property
+    def data_path(self) -> Path:
+        """Return :attr:`data_dir` as a path."""
+        return Path(self.data_dir)
+
+
+_PREFIX = "ALGOWATCH_"
+_SHORTHANDS = {"ALGOWATCH_TOKEN": ("server", "token"), "ALGOWATCH_DATA_DIR": ("data_dir",)}
+
+
+def _env_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        node = target.setdefault(part, {})
+        if not isinstance(node, dict):
+            msg = f"{'.'.join(path)}: {part!r} is not a section"
+            raise ConfigError(msg)
+        target = node
+    target[path[-1]] = value
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Return settings from a TOML file, the environment and explicit overrides.
+
+    Parameters
+    ----------
+    path
+        A TOML file, or ``None`` for defaults only.
+    environ
+        The environment to read ``ALGOWATCH_*`` variables from (``os.environ`` when None).
+    overrides
+        Dotted keys set last, e.g. ``{"server.port": 8001}`` (the CLI's flags).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, key and problem.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with Path(path).open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            msg = f"config file {os.fspath(path)!r} does not exist"
+            raise ConfigError(msg) from None
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"config file {os.fspath(path)!r} is not valid TOML: {exc}"
+            raise ConfigError(msg) from None
+    env = os.environ if environ is None else environ
+    for key in sorted(env):
+        if not key.startswith(_PREFIX):
+            continue
+        if key in _SHORTHANDS:
+            _set_path(data, _SHORTHANDS[key], env[key])
+        elif "__" in key:
+            parts = tuple(p.lower() for p in key[len(_PREFIX) :].split("__"))
+            _set_path(data, parts, _env_value(env[key]))
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_path(data, tuple(dotted.split(".")), value)
+    try:
+        return msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(str(exc)) from None

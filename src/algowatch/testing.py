@@ -1,0 +1,166 @@
+"""Helpers for testing code that uses algowatch, and for algowatch's own tests.
+
+- :class:`FakeClock`: a settable :class:`~algowatch.clock.Clock`.
+- :class:`EventFactory`: builds valid events with sensible defaults, a running
+  clock and unique ids, so a test states only what matters to it.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from algowatch import events as ev
+from algowatch.events import parse_timestamp
+
+__all__ = ["EventFactory", "FakeClock"]
+
+_NS = 1_000_000_000
+
+
+class FakeClock:
+    """A clock that moves only when told to.
+
+    Examples
+    --------
+    >>> clock = FakeClock("2025-01-02T14:30:00Z")
+    >>> clock.advance(1.5)
+    >>> clock.time_ns() - parse_timestamp("2025-01-02T14:30:00Z")
+    1500000000
+    """
+
+    def __init__(self, start: str | int = "2025-01-02T14:30:00Z") -> None:
+        self._now = parse_timestamp(start) if isinstance(start, str) else start
+        self._mono = 0
+
+    def time_ns(self) -> int:
+        """Return the current fake UNIX time in nanoseconds."""
+        return self._now
+
+    def monotonic_ns(self) -> int:
+        """Return the fake monotonic reading in nanoseconds."""
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        """Move both clocks forward by ``seconds``."""
+        step = round(seconds * _NS)
+        self._now += step
+        self._mono += step
+
+    def set(self, when: str | int) -> None:
+        """Jump the wall clock to ``when`` (the monotonic clock moves by the same amount)."""
+        target = parse_timestamp(when) if isinstance(when, str) else when
+        self._mono += max(0, target - self._now)
+        self._now = target
+
+
+class EventFactory:
+    """Build valid events; every method returns a typed event.
+
+    Each event gets ``ts`` from the factory's clock (advanced by ``step_seconds``
+    per event unless ``ts`` is passed) and a unique ``event_id``.
+
+    Examples
+    --------
+    >>> f = EventFactory()
+    >>> f.submitted("o1", "AAPL", "buy", 10).side
+    'buy'
+    >>> f.filled("o1", 10, 101.0).price
+    101.0
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock | None = None,
+        *,
+        step_seconds: float = 0.001,
+        strategy: str = "default",
+        account: str = "default",
+    ) -> None:
+        self.clock = clock or FakeClock()
+        self.step_seconds = step_seconds
+        self.strategy = strategy
+        self.account = account
+        self._ids = itertools.count(1)
+
+    def _common(self, kw: dict[str, Any]) -> dict[str, Any]:
+        ts = kw.pop("ts", None)
+        if ts is None:
+            self.clock.advance(self.step_seconds)
+            ts = self.clock.time_ns()
+        elif isinstance(ts, str):
+            ts = parse_timestamp(ts)
+        base: dict[str, Any] = {
+            "ts": ts,
+            "event_id": f"evt-{next(self._ids)}",
+            "strategy": self.strategy,
+            "account": self.account,
+        }
+        base.update(kw)
+        return base
+
+    def submitted(
+        self, order_id: str, symbol: str, side: ev.Side, quantity: float, **kw: Any
+    ) -> ev.OrderSubmitted:
+        """Return an ``order_submitted`` (market order unless ``order_type`` is given)."""
+        kw.setdefault("order_type", "market")
+        return ev.OrderSubmitted(
+            order_id=order_id, symbol=symbol, side=side, quantity=quantity, **self._common(kw)
+        )
+
+    def acknowledged(self, order_id: str, **kw: Any) -> ev.OrderAcknowledged:
+        """Return an ``order_acknowledged``."""
+        return ev.OrderAcknowledged(order_id=order_id, **self._common(kw))
+
+    def filled(
+        self, order_id: str, quantity: float, price: float, *, fill_id: str | None = None, **kw: Any
+    ) -> ev.OrderFilled:
+        """Return an ``order_filled`` with a generated ``fill_id`` unless given."""
+        common = self._common(kw)
+        return ev.OrderFilled(
+            order_id=order_id,
+            fill_id=fill_id or f"fill-{common['event_id']}",
+            quantity=quantity,
+            price=price,
+            **common,
+        )
+
+    def rejected(self, order_id: str, reason: str = "rejected", **kw: Any) -> ev.OrderRejected:
+        """Return an ``order_rejected``."""
+        return ev.OrderRejected(order_id=order_id, reason=reason, **self._common(kw))
+
+    def canceled(self, order_id: str, **kw: Any) -> ev.OrderCanceled:
+        """Return an ``order_canceled``."""
+        return ev.OrderCanceled(order_id=order_id, **self._common(kw))
+
+    def signal(self, signal_id: str, symbol: str, direction: ev.Direction, **kw: Any) -> ev.Signal:
+        """Return a ``signal``."""
+        return ev.Signal(
+            signal_id=signal_id, symbol=symbol, direction=direction, **self._common(kw)
+        )
+
+    def outcome(
+        self, signal_id: str, actual_direction: ev.Direction, **kw: Any
+    ) -> ev.SignalOutcome:
+        """Return a ``signal_outcome``."""
+        return ev.SignalOutcome(
+            signal_id=signal_id, actual_direction=actual_direction, **self._common(kw)
+        )
+
+    def mark(self, symbol: str, price: float, **kw: Any) -> ev.Mark:
+        """Return a ``mark``."""
+        return ev.Mark(symbol=symbol, price=price, **self._common(kw))
+
+    def account_snapshot(self, equity: float, **kw: Any) -> ev.Account:
+        """Return an ``account`` event."""
+        return ev.Account(equity=equity, **self._common(kw))
+
+    def error(self, error_type: str, component: str, **kw: Any) -> ev.Error:
+        """Return an ``error`` event."""
+        return ev.Error(error_type=error_type, component=component, **self._common(kw))
+
+    def heartbeat(self, component: str = "engine", **kw: Any) -> ev.Heartbeat:
+        """Return a ``heartbeat``."""
+        return ev.Heartbeat(component=component, **self._common(kw))
