@@ -69,7 +69,7 @@ class InvalidEventError(AlgowatchError, ValueError):
     >>> decode_event(b'{"type": "heartbeat"}')
     Traceback (most recent call last):
     ...
-    algowatch.errors.InvalidEventError: heartbeat.component is required
+    algowatch.errors.InvalidEventError: heartbeat.ts is required; heartbeat.component is required
     """
 
     def __init__(
