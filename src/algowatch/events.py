@@ -42,6 +42,7 @@ order_filled.price must be a number, received 'x'
 from __future__ import annotations
 
 import functools
+import json
 import math
 import operator
 import re
@@ -259,21 +260,35 @@ def event_types() -> tuple[str, ...]:
 # --------------------------------------------------------------------------- timestamps
 
 _TS_RE: Final = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
 )
 _UNIX_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _NS: Final = 1_000_000_000
 
 
-@functools.lru_cache(maxsize=4096)
-def _day_seconds(day: str) -> int:
-    # "YYYY-MM-DD" -> UNIX seconds at midnight; cached because a stream spans few days
+_MINUTE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})", re.ASCII)
+
+
+@functools.lru_cache(maxsize=8192)
+def _minute_seconds(prefix: str) -> int:
+    # "YYYY-MM-DDTHH:MM" -> UNIX seconds; cached because consecutive events share minutes
+    match = _MINUTE_RE.fullmatch(prefix)
+    if match is None:
+        raise ValueError(_TS_EXPECTED)
+    year, month, day, hour, minute = (int(g) for g in match.groups())
     try:
-        ordinal = date(int(day[0:4]), int(day[5:7]), int(day[8:10])).toordinal()
+        ordinal = date(year, month, day).toordinal()
     except ValueError:
         msg = "has an impossible calendar date"
         raise ValueError(msg) from None
-    return (ordinal - _UNIX_EPOCH_ORDINAL) * 86400
+    if hour > 23 or minute > 59:
+        msg = "has an impossible time of day"
+        raise ValueError(msg)
+    return (ordinal - _UNIX_EPOCH_ORDINAL) * 86400 + hour * 3600 + minute * 60
+
+
+_TS_EXPECTED: Final = "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z'"
 
 
 def parse_timestamp(text: str) -> int:
@@ -293,15 +308,28 @@ def parse_timestamp(text: str) -> int:
     >>> parse_timestamp("2025-01-02T10:00:00-05:00") == parse_timestamp("2025-01-02T15:00:00Z")
     True
     """
+    # Fast path, the common shape "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z", all ASCII digits checked.
+    size = len(text)
+    if 20 <= size <= 30 and text[16] == ":" and text[-1] in "Zz" and text.isascii():
+        second = text[17:19]
+        frac = text[20:-1]
+        if (
+            second.isdigit()
+            and (size == 20 or (text[19] == "." and 1 <= len(frac) <= 9 and frac.isdigit()))
+            and int(second) <= 59
+        ):
+            base = _minute_seconds(text[:16])
+            nanos = int(frac.ljust(9, "0")) if frac else 0
+            return (base + int(second)) * _NS + nanos
     match = _TS_RE.fullmatch(text)
     if match is None:
-        msg = "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z'"
-        raise ValueError(msg)
-    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
-    if h > 23 or mi > 59 or s > 59:
+        raise ValueError(_TS_EXPECTED)
+    seconds = _minute_seconds(text[:16])
+    s = int(text[17:19])
+    if s > 59:
         msg = "has an impossible time of day"
         raise ValueError(msg)
-    seconds = _day_seconds(text[:10]) + h * 3600 + mi * 60 + s
+    seconds += s
     frac, sign = match.group(7), match.group(9)
     if sign is not None:
         oh, om = int(match.group(10)), int(match.group(11))
@@ -596,13 +624,18 @@ def _short_repr(value: Any) -> str:
 
 
 def _wire_struct(tag: str) -> type[msgspec.Struct]:
+    # Optional wire fields take the domain's default; where that default is not None the wire
+    # field is not nullable, so an explicit null takes the validating path, which drops it.
+    defaults = {f.name: f.default for f in msgspec.structs.fields(_BY_TAG[tag])}
     fields: list[tuple[str, Any, Any] | tuple[str, Any]] = []
     for name, (kind, required) in (*_COMMON.items(), *_SPECS[tag].items()):
         wire = _KINDS[kind].wire
         if required:
             fields.append((name, wire))
-        else:
+        elif defaults[name] is None:
             fields.append((name, wire | None, None))
+        else:
+            fields.append((name, wire, defaults[name]))
     return msgspec.defstruct(
         f"_Wire_{tag}",
         fields,
@@ -617,30 +650,26 @@ _WIRE: Final[dict[str, type[msgspec.Struct]]] = {tag: _wire_struct(tag) for tag 
 _WIRE_UNION: Final[Any] = functools.reduce(operator.or_, _WIRE.values())
 _WIRE_DECODER: Final = msgspec.json.Decoder(type=_WIRE_UNION)
 _WIRE_LIST_DECODER: Final = msgspec.json.Decoder(type=list[_WIRE_UNION])
-_ANY_DECODER: Final = msgspec.json.Decoder()
 
 
-_WIRE_TARGETS: Final[dict[type[msgspec.Struct], tuple[type[_EventBase], tuple[str, ...]]]] = {
-    wire: (_BY_TAG[tag], wire.__struct_fields__) for tag, wire in _WIRE.items()
+_WIRE_TARGETS: Final[dict[type[msgspec.Struct], tuple[type[_EventBase], bool]]] = {
+    wire: (_BY_TAG[tag], "exchange_ts" in wire.__struct_fields__) for tag, wire in _WIRE.items()
 }
 
 
 def _from_wire(wire: msgspec.Struct, default_ts: int | None) -> Event | None:
-    cls, names = _WIRE_TARGETS[type(wire)]
-    data = {
-        k: v for k, v in zip(names, msgspec.structs.astuple(wire), strict=True) if v is not None
-    }
+    cls, has_exchange_ts = _WIRE_TARGETS[type(wire)]
+    data = msgspec.structs.asdict(wire)
     try:
-        ts = data.get("ts")
+        ts = data["ts"]
         if ts is None:
             if default_ts is None:
                 return None
             data["ts"] = default_ts
         else:
             data["ts"] = parse_timestamp(ts)
-        exchange_ts = data.get("exchange_ts")
-        if exchange_ts is not None:
-            data["exchange_ts"] = parse_timestamp(exchange_ts)
+        if has_exchange_ts and data["exchange_ts"] is not None:
+            data["exchange_ts"] = parse_timestamp(data["exchange_ts"])
     except ValueError:
         return None
     return cls(**data)  # type: ignore[return-value]
@@ -662,7 +691,7 @@ extra={}, component='feed')
     """
     try:
         wire = _WIRE_DECODER.decode(data)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     else:
         event = _from_wire(wire, default_ts)
@@ -672,12 +701,17 @@ extra={}, component='feed')
 
 
 def _decode_json(data: bytes | str) -> Any:
+    # The validating path parses with the standard library on purpose: it turns 1e999 and the
+    # NaN/Infinity literals into floats, so the validator can name the offending field.
     try:
-        return _ANY_DECODER.decode(data)
-    except msgspec.DecodeError as exc:
-        raise InvalidEventError([FieldError("body", f"is not valid JSON: {exc}")]) from None
+        return json.loads(data)
     except RecursionError:
         raise InvalidEventError([FieldError("body", "is nested too deeply")]) from None
+    except UnicodeDecodeError as exc:
+        msg = f"is not valid UTF-8: {exc.reason} at byte {exc.start}"
+        raise InvalidEventError([FieldError("body", msg)]) from None
+    except ValueError as exc:
+        raise InvalidEventError([FieldError("body", f"is not valid JSON: {exc}")]) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -713,6 +747,9 @@ def decode_batch(data: bytes | str, *, default_ts: int | None = None) -> BatchRe
     stripped = raw.lstrip()
     if stripped[:1] == b"[":
         return _decode_array(stripped, default_ts)
+    fast = _decode_ndjson_fast(raw, default_ts)
+    if fast is not None:
+        return BatchResult(fast, [])
     events: list[Event] = []
     errors: list[InvalidEventError] = []
     for index, (line_no, line) in enumerate(_ndjson_lines(raw)):
@@ -721,6 +758,23 @@ def decode_batch(data: bytes | str, *, default_ts: int | None = None) -> BatchRe
         except InvalidEventError as exc:
             errors.append(_located(exc, index, line_no))
     return BatchResult(events, errors)
+
+
+def _decode_ndjson_fast(raw: bytes, default_ts: int | None) -> list[Event] | None:
+    # All lines valid and in canonical shape: one C-level decode of the lines joined as an
+    # array. Anything else returns None and the caller takes the per-line path.
+    lines = [line for line in raw.split(b"\n") if line]
+    try:
+        wires = _WIRE_LIST_DECODER.decode(b"[" + b",".join(lines) + b"]")
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    events: list[Event] = []
+    for wire in wires:
+        event = _from_wire(wire, default_ts)
+        if event is None:
+            return None
+        events.append(event)
+    return events
 
 
 def _ndjson_lines(raw: bytes) -> Iterator[tuple[int, bytes]]:
@@ -736,7 +790,7 @@ def _located(exc: InvalidEventError, index: int, line: int | None) -> InvalidEve
 def _decode_array(raw: bytes, default_ts: int | None) -> BatchResult:
     try:
         wires = _WIRE_LIST_DECODER.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         wires = None
     events: list[Event] = []
     errors: list[InvalidEventError] = []
@@ -746,7 +800,7 @@ def _decode_array(raw: bytes, default_ts: int | None) -> BatchResult:
             if event is None:
                 try:
                     event = event_from_mapping(
-                        _ANY_DECODER.decode(msgspec.json.encode(wire)), default_ts=default_ts
+                        json.loads(msgspec.json.encode(wire)), default_ts=default_ts
                     )
                 except InvalidEventError as exc:
                     errors.append(_located(exc, index, None))

@@ -3,6 +3,7 @@
 - :class:`FakeClock`: a settable :class:`~algowatch.clock.Clock`.
 - :class:`EventFactory`: builds valid events with sensible defaults, a running
   clock and unique ids, so a test states only what matters to it.
+- :func:`event_strategy`: a Hypothesis strategy for valid events of every type.
 
 .. versionadded:: 0.1.0
 """
@@ -13,9 +14,10 @@ import itertools
 from typing import Any
 
 from algowatch import events as ev
+from algowatch.errors import MissingDependencyError
 from algowatch.events import parse_timestamp
 
-__all__ = ["EventFactory", "FakeClock"]
+__all__ = ["EventFactory", "FakeClock", "event_strategy"]
 
 _NS = 1_000_000_000
 
@@ -164,3 +166,114 @@ class EventFactory:
     def heartbeat(self, component: str = "engine", **kw: Any) -> ev.Heartbeat:
         """Return a ``heartbeat``."""
         return ev.Heartbeat(component=component, **self._common(kw))
+
+
+def event_strategy() -> Any:
+    """Return a Hypothesis strategy producing valid events of every type.
+
+    Needs the ``hypothesis`` package (a test dependency).
+
+    Raises
+    ------
+    MissingDependencyError
+        If Hypothesis is not installed.
+    """
+    try:
+        from hypothesis import strategies as st  # noqa: PLC0415 - optional test dependency
+    except ImportError as exc:  # pragma: no cover - hypothesis is a test dependency
+        msg = "algowatch.testing.event_strategy needs hypothesis: pip install hypothesis"
+        raise MissingDependencyError(msg) from exc
+
+    ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=12)
+    labels = st.sampled_from(["default", "mean_rev", "momentum"])
+    positive = st.floats(min_value=1e-6, max_value=1e9, allow_nan=False, allow_infinity=False)
+    finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
+    ts = st.integers(min_value=0, max_value=4_102_444_800 * _NS)
+    extra = st.dictionaries(
+        st.sampled_from(["venue", "note", "tags"]),
+        st.one_of(st.integers(-5, 5), st.text(max_size=5), st.booleans()),
+        max_size=2,
+    )
+
+    def common() -> dict[str, Any]:
+        return {
+            "ts": ts,
+            "event_id": st.none() | ids,
+            "strategy": labels,
+            "account": labels,
+            "extra": extra,
+        }
+
+    return st.one_of(
+        st.builds(
+            ev.OrderSubmitted,
+            order_id=ids,
+            symbol=st.sampled_from(["AAPL", "MSFT", "BTC-USD"]),
+            side=st.sampled_from(["buy", "sell"]),
+            quantity=positive,
+            order_type=st.sampled_from(ev.ORDER_TYPES),
+            limit_price=st.none() | positive,
+            decision_price=st.none() | positive,
+            arrival_price=st.none() | positive,
+            signal_id=st.none() | ids,
+            **common(),
+        ),
+        st.builds(ev.OrderAcknowledged, order_id=ids, broker_order_id=st.none() | ids, **common()),
+        st.builds(
+            ev.OrderFilled,
+            order_id=ids,
+            fill_id=ids,
+            quantity=positive,
+            price=positive,
+            fee=finite,
+            vwap=st.none() | positive,
+            liquidity=st.none() | st.sampled_from(["maker", "taker"]),
+            **common(),
+        ),
+        st.builds(ev.OrderRejected, order_id=ids, reason=st.text(max_size=20), **common()),
+        st.builds(
+            ev.OrderCanceled, order_id=ids, reason=st.none() | st.text(max_size=20), **common()
+        ),
+        st.builds(
+            ev.Signal,
+            signal_id=ids,
+            symbol=st.sampled_from(["AAPL", "MSFT"]),
+            direction=st.sampled_from(["long", "short", "flat"]),
+            confidence=st.none() | st.floats(0.0, 1.0),
+            generation_seconds=st.none() | st.floats(0.0, 10.0),
+            **common(),
+        ),
+        st.builds(
+            ev.SignalOutcome,
+            signal_id=ids,
+            actual_direction=st.sampled_from(["long", "short", "flat"]),
+            pnl=st.none() | finite,
+            bars_to_profit=st.none() | st.integers(0, 1000),
+            bars_held=st.none() | st.integers(0, 1000),
+            **common(),
+        ),
+        st.builds(
+            ev.Mark,
+            symbol=st.sampled_from(["AAPL", "MSFT"]),
+            price=positive,
+            bid=st.none() | positive,
+            ask=st.none() | positive,
+            exchange_ts=st.none() | ts,
+            **common(),
+        ),
+        st.builds(
+            ev.Account,
+            equity=finite,
+            cash=st.none() | finite,
+            buying_power=st.none() | finite,
+            **common(),
+        ),
+        st.builds(
+            ev.Error,
+            error_type=ids,
+            component=ids,
+            message=st.none() | st.text(max_size=20),
+            **common(),
+        ),
+        st.builds(ev.Heartbeat, component=ids, **common()),
+    )

@@ -1,0 +1,362 @@
+"""The v1 event contract: decoding, validation messages, normalisation, round trips."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from algowatch import events as ev
+from algowatch.errors import InvalidEventError
+from algowatch.events import (
+    decode_batch,
+    decode_event,
+    encode_event,
+    encode_events,
+    event_from_mapping,
+    format_timestamp,
+    parse_timestamp,
+)
+from algowatch.testing import event_strategy
+
+TS = "2025-01-02T14:30:00Z"
+TS_NS = 1_735_828_200 * 1_000_000_000
+
+
+def _json(**fields: object) -> bytes:
+    return json.dumps(fields).encode()
+
+
+def _errors(data: bytes | str) -> list[str]:
+    with pytest.raises(InvalidEventError) as info:
+        decode_event(data)
+    return [str(e) for e in info.value.errors]
+
+
+# --------------------------------------------------------------------------- degenerate input
+
+
+def test_decode_event_given_empty_body_reports_invalid_json() -> None:
+    """An empty body is not JSON and says so."""
+    (message,) = _errors(b"")
+    assert message.startswith("body is not valid JSON")
+
+
+def test_decode_event_given_invalid_utf8_reports_invalid_json() -> None:
+    """Invalid UTF-8 is rejected naming the byte, not with a crash."""
+    assert _errors(b'{"type": "heartbeat", "component": "\xff"}') == [
+        "body is not valid UTF-8: invalid start byte at byte 36"
+    ]
+
+
+def test_decode_event_given_array_instead_of_object_names_the_problem() -> None:
+    """A JSON value that is not an object is rejected naming what was received."""
+    assert _errors(b"[1, 2]") == ["event must be a JSON object, received [1, 2]"]
+
+
+def test_decode_event_given_missing_type_lists_the_types() -> None:
+    """The discriminator is required and the message lists the valid types."""
+    (message,) = _errors(b"{}")
+    assert message.startswith("type must be one of 'order_submitted', ")
+    assert message.endswith("; missing")
+
+
+def test_decode_event_given_unknown_type_shows_the_received_value() -> None:
+    """An unknown type is shown verbatim with !r."""
+    (message,) = _errors(_json(type="order_exploded", ts=TS))
+    assert message.endswith("; received 'order_exploded'")
+
+
+def test_decode_event_given_nan_literal_names_the_field() -> None:
+    """The non-standard NaN literal is parsed only to be rejected by field name."""
+    data = b'{"type":"mark","ts":"' + TS.encode() + b'","symbol":"AAPL","price":NaN}'
+    assert _errors(data) == ["mark.price must be a finite number, received nan"]
+
+
+def test_decode_event_given_deep_nesting_never_crashes() -> None:
+    """Deeply nested JSON gives InvalidEventError or a kept extra, never another exception."""
+    deep = b'{"type":"heartbeat","ts":"' + TS.encode() + b'","component":"c","x":'
+    deep += b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(InvalidEventError) as info:
+        decode_event(deep)
+    assert [str(e) for e in info.value.errors] == ["body is nested too deeply"]
+
+
+# --------------------------------------------------------------------------- field validation
+
+
+def test_decode_event_reports_every_invalid_field_at_once() -> None:
+    """All invalid and missing fields are reported together, with received values."""
+    data = _json(type="order_filled", ts=TS, order_id="", quantity=-5, price="x", fee=True)
+    assert _errors(data) == [
+        "order_filled.order_id must not be empty, received ''",
+        "order_filled.quantity must be > 0, received -5",
+        "order_filled.price must be a number, received 'x'",
+        "order_filled.fee must be a number, received True",
+        "order_filled.fill_id is required",
+    ]
+
+
+def test_decode_event_given_zero_quantity_rejects_it() -> None:
+    """Quantities are strictly positive."""
+    data = _json(
+        type="order_submitted",
+        ts=TS,
+        order_id="o1",
+        symbol="AAPL",
+        side="buy",
+        quantity=0,
+        order_type="market",
+    )
+    assert _errors(data) == ["order_submitted.quantity must be > 0, received 0"]
+
+
+def test_decode_event_given_overflowing_price_rejects_it_as_not_finite() -> None:
+    """1e999 decodes to infinity in JSON parsers; it is rejected, not stored."""
+    data = b'{"type":"mark","ts":"' + TS.encode() + b'","symbol":"AAPL","price":1e999}'
+    assert _errors(data) == ["mark.price must be a finite number, received inf"]
+
+
+def test_event_from_mapping_given_nan_price_rejects_it() -> None:
+    """NaN prices from a Python mapping are rejected."""
+    with pytest.raises(
+        InvalidEventError, match=r"mark.price must be a finite number, received nan"
+    ):
+        event_from_mapping({"type": "mark", "ts": TS, "symbol": "AAPL", "price": math.nan})
+
+
+def test_decode_event_given_huge_quantity_rejects_it_with_the_bound() -> None:
+    """Magnitudes above 1e15 are rejected with the bound stated."""
+    data = _json(type="order_filled", ts=TS, order_id="o", fill_id="f", quantity=10**30, price=1)
+    assert _errors(data) == [
+        "order_filled.quantity must be <= 1e+15, received 1000000000000000000000000000000"
+    ]
+
+
+def test_decode_event_given_bad_side_lists_the_choices() -> None:
+    """An unknown side names the valid choices."""
+    data = _json(
+        type="order_submitted",
+        ts=TS,
+        order_id="o1",
+        symbol="AAPL",
+        side="long",
+        quantity=1,
+        order_type="market",
+    )
+    assert _errors(data) == ["order_submitted.side must be one of 'buy', 'sell', received 'long'"]
+
+
+def test_decode_event_given_fractional_bar_count_rejects_it() -> None:
+    """bars_held must be an integer."""
+    data = _json(type="signal_outcome", ts=TS, signal_id="s", actual_direction="up", bars_held=1.5)
+    assert _errors(data) == [
+        "signal_outcome.actual_direction must be one of 'long', 'short', 'flat', received 'up'",
+        "signal_outcome.bars_held must be an integer, received 1.5",
+    ]
+
+
+def test_decode_event_given_confidence_above_one_rejects_it() -> None:
+    """Confidence is a probability."""
+    data = _json(type="signal", ts=TS, signal_id="s", symbol="A", direction="long", confidence=1.5)
+    assert _errors(data) == ["signal.confidence must be <= 1, received 1.5"]
+
+
+def test_decode_event_given_overlong_symbol_rejects_it() -> None:
+    """Symbols are at most 64 characters (they become metric labels)."""
+    data = _json(type="mark", ts=TS, symbol="X" * 65, price=1)
+    assert _errors(data) == [f"mark.symbol must be at most 64 characters, received {'X' * 65!r}"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2025-01-02 14:30:00Z", "must be an RFC 3339 timestamp"),
+        ("2025-01-02T14:30:00", "must be an RFC 3339 timestamp"),
+        ("2023-02-29T00:00:00Z", "has an impossible calendar date"),
+        ("2025-01-02T24:00:00Z", "has an impossible time of day"),
+        ("2025-01-02T23:59:60Z", "has an impossible time of day"),
+        ("2025-01-02T10:00:00+24:00", "has an impossible UTC offset"),
+        ("2025-01-02T10:00:00.1234567890Z", "must be an RFC 3339 timestamp"),
+        ("2025-01-0\uff11T10:00:00Z", "must be an RFC 3339 timestamp"),
+        ("2025-01-01T00:00:0\uff11Z", "must be an RFC 3339 timestamp"),
+    ],
+)
+def test_decode_event_given_bad_timestamp_names_ts_and_reason(text: str, reason: str) -> None:
+    """Malformed or impossible timestamps name the ts field and the reason."""
+    (message,) = _errors(_json(type="heartbeat", ts=text, component="c"))
+    assert message.startswith(f"heartbeat.ts {reason}")
+    assert message.endswith(f"received {text!r}")
+
+
+def test_decode_event_given_numeric_ts_rejects_it() -> None:
+    """Timestamps on the wire are RFC 3339 strings only (no ambiguous epoch numbers)."""
+    (message,) = _errors(_json(type="heartbeat", ts=1735828200, component="c"))
+    assert message == "heartbeat.ts must be an RFC 3339 timestamp string, received 1735828200"
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+@pytest.mark.parametrize("side", ["BUY", "Buy", "buy", "bUy"])
+def test_decode_event_normalises_side_to_lower_case(side: str) -> None:
+    """Side is case-insensitive on input and lower case inside."""
+    data = _json(
+        type="order_submitted",
+        ts=TS,
+        order_id="o1",
+        symbol="AAPL",
+        side=side,
+        quantity=3,
+        order_type="LIMIT",
+        limit_price=10,
+    )
+    event = decode_event(data)
+    assert isinstance(event, ev.OrderSubmitted)
+    assert (event.side, event.order_type, event.quantity) == ("buy", "limit", 3.0)
+
+
+def test_decode_event_keeps_unknown_fields_in_extra() -> None:
+    """Unknown fields are kept, not dropped or rejected."""
+    event = decode_event(_json(type="heartbeat", ts=TS, component="feed", venue="XNAS", seq=7))
+    assert event.extra == {"venue": "XNAS", "seq": 7}
+    assert json.loads(encode_event(event))["venue"] == "XNAS"
+
+
+def test_decode_event_treats_null_optional_fields_as_absent() -> None:
+    """A null optional field takes its default."""
+    event = decode_event(
+        _json(type="order_filled", ts=TS, order_id="o", fill_id="f", quantity=1, price=2, fee=None)
+    )
+    assert isinstance(event, ev.OrderFilled)
+    assert event.fee == 0.0
+    assert event.strategy == "default"
+
+
+def test_decode_event_given_null_required_field_reports_it_required() -> None:
+    """A null required field is missing."""
+    assert _errors(_json(type="heartbeat", ts=TS, component=None)) == [
+        "heartbeat.component is required"
+    ]
+
+
+def test_decode_event_uses_default_ts_only_when_ts_is_absent() -> None:
+    """A service may stamp receive time on events sent without ts."""
+    event = decode_event(_json(type="heartbeat", component="c"), default_ts=42)
+    assert event.ts == 42
+    event = decode_event(_json(type="heartbeat", ts=TS, component="c"), default_ts=42)
+    assert event.ts == TS_NS
+
+
+def test_parse_timestamp_keeps_nanoseconds_and_converts_offsets() -> None:
+    """Nine fractional digits survive; offsets convert to UTC."""
+    assert parse_timestamp("2025-01-02T14:30:00.123456789Z") == TS_NS + 123_456_789
+    assert parse_timestamp("2025-01-02T15:30:00.5+01:00") == TS_NS + 500_000_000
+    assert parse_timestamp("2025-01-02T09:00:00-05:30") == TS_NS
+    assert parse_timestamp("2025-01-02t14:30:00z") == TS_NS
+
+
+@given(st.integers(min_value=0, max_value=253_402_300_799 * 1_000_000_000))
+def test_format_then_parse_timestamp_is_identity(ts: int) -> None:
+    """format_timestamp and parse_timestamp are inverse for every instant 1970..9999."""
+    assert parse_timestamp(format_timestamp(ts)) == ts
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+@given(event_strategy())
+def test_encode_then_decode_gives_the_same_event(event: ev.Event) -> None:
+    """decode(encode(e)) == e for every valid event."""
+    assert decode_event(encode_event(event)) == event
+
+
+@given(event_strategy())
+def test_fast_and_validating_paths_agree(event: ev.Event) -> None:
+    """The msgspec fast path and the validating path build identical events."""
+    data = encode_event(event)
+    assert event_from_mapping(msgspec.json.decode(data)) == decode_event(data) == event
+
+
+@given(st.lists(event_strategy(), max_size=20))
+def test_decode_batch_ndjson_and_array_agree(events: list[ev.Event]) -> None:
+    """NDJSON and a JSON array of the same events decode to the same list."""
+    ndjson = encode_events(events)
+    array = b"[" + b",".join(encode_event(e) for e in events) + b"]"
+    assert decode_batch(ndjson).events == events
+    assert decode_batch(array).events == events
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_decode_batch_ndjson_reports_bad_lines_with_numbers_and_keeps_good_ones() -> None:
+    """Each bad line is reported with its 1-based line number; good lines still decode."""
+    good = _json(type="heartbeat", ts=TS, component="c")
+    body = b"\n".join([good, b"", b"{not json", _json(type="mark", ts=TS, symbol="A"), good])
+    result = decode_batch(body)
+    assert len(result.events) == 2
+    assert not result.ok
+    assert [(e.index, e.line) for e in result.errors] == [(1, 3), (2, 4)]
+    assert str(result.errors[1]) == "line 4: mark.price is required"
+
+
+def test_decode_batch_array_reports_indexes() -> None:
+    """Errors in a JSON array carry the element index."""
+    good = json.loads(_json(type="heartbeat", ts=TS, component="c"))
+    body = json.dumps([good, {"type": "heartbeat", "ts": TS}, good, 5]).encode()
+    result = decode_batch(body)
+    assert len(result.events) == 2
+    assert [(e.index, str(e)) for e in result.errors] == [
+        (1, "event 1: heartbeat.component is required"),
+        (3, "event 3: event must be a JSON object, received 5"),
+    ]
+
+
+def test_decode_batch_array_with_normalisable_event_takes_the_slow_path() -> None:
+    """An array whose events need normalisation still decodes every event."""
+    body = json.dumps(
+        [
+            {"type": "heartbeat", "ts": TS, "component": "c"},
+            {"type": "signal", "ts": TS, "signal_id": "s", "symbol": "A", "direction": "LONG"},
+        ]
+    )
+    result = decode_batch(body)
+    assert result.ok
+    assert isinstance(result.events[1], ev.Signal)
+    assert result.events[1].direction == "long"
+
+
+def test_decode_batch_given_empty_body_returns_nothing() -> None:
+    """An empty NDJSON body is an empty, valid batch."""
+    result = decode_batch(b"\n\n")
+    assert result.events == []
+    assert result.ok
+
+
+def test_event_types_lists_the_contract_in_order() -> None:
+    """The contract has exactly the eleven documented types."""
+    assert ev.event_types() == (
+        "order_submitted",
+        "order_acknowledged",
+        "order_filled",
+        "order_rejected",
+        "order_canceled",
+        "signal",
+        "signal_outcome",
+        "mark",
+        "account",
+        "error",
+        "heartbeat",
+    )
+
+
+def test_events_are_immutable() -> None:
+    """Events are frozen."""
+    event = decode_event(_json(type="heartbeat", ts=TS, component="c"))
+    with pytest.raises(AttributeError):
+        event.component = "other"  # type: ignore[misc]

@@ -1,0 +1,95 @@
+"""Settings: one frozen object from TOML, ALGOWATCH_* variables and overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from algowatch.errors import ConfigError
+from algowatch.settings import Settings, load_settings
+
+
+def test_load_settings_without_sources_gives_the_documented_defaults() -> None:
+    """Defaults: loopback bind on 8000, SQLite journal, UTC sessions."""
+    settings = load_settings(environ={})
+    assert settings == Settings()
+    assert (settings.server.host, settings.server.port) == ("127.0.0.1", 8000)
+    assert settings.journal.backend == "sqlite"
+    assert settings.monitor.session_timezone == "UTC"
+
+
+def test_load_settings_reads_toml_sections(tmp_path: Path) -> None:
+    """A TOML file sets nested sections, including arrays of tables."""
+    path = tmp_path / "algowatch.toml"
+    path.write_text(
+        'data_dir = "/tmp/x"\n'
+        "[server]\nport = 8123\n"
+        '[[health.checks]]\nname = "cache"\nkind = "redis"\ntarget = "redis://127.0.0.1:6379/0"\n'
+    )
+    settings = load_settings(path, environ={})
+    assert settings.data_dir == "/tmp/x"
+    assert settings.server.port == 8123
+    assert settings.health.checks[0].name == "cache"
+    assert settings.health.checks[0].critical is True
+
+
+def test_environment_overrides_file_and_overrides_win_last(tmp_path: Path) -> None:
+    """Precedence: file < ALGOWATCH_* < explicit overrides (CLI flags)."""
+    path = tmp_path / "a.toml"
+    path.write_text("[server]\nport = 8123\nhost = '127.0.0.2'\n")
+    env = {"ALGOWATCH_SERVER__PORT": "8200", "ALGOWATCH_TOKEN": "s3cret", "HOME": "/root"}
+    settings = load_settings(path, environ=env, overrides={"server.host": "127.0.0.3"})
+    assert settings.server.port == 8200
+    assert settings.server.token == "s3cret"
+    assert settings.server.host == "127.0.0.3"
+
+
+def test_none_overrides_are_ignored() -> None:
+    """An unset CLI flag (None) does not override anything."""
+    settings = load_settings(environ={}, overrides={"server.port": None})
+    assert settings.server.port == 8000
+
+
+def test_unknown_key_in_file_is_rejected_by_name(tmp_path: Path) -> None:
+    """A typo in the file names the key and its section."""
+    path = tmp_path / "a.toml"
+    path.write_text("[monitor]\nstarting_captial = 5\n")
+    with pytest.raises(ConfigError, match=r"unknown field `starting_captial` - at `\$.monitor`"):
+        load_settings(path, environ={})
+
+
+def test_unknown_section_is_rejected_by_name() -> None:
+    """An unknown section from the environment is named."""
+    with pytest.raises(ConfigError, match=r"unknown field `sever`"):
+        load_settings(environ={"ALGOWATCH_SEVER__PORT": "1"})
+
+
+def test_wrong_type_names_the_key() -> None:
+    """A value of the wrong type names the dotted path."""
+    with pytest.raises(ConfigError, match=r"Expected `int`, got `str` - at `\$.server.port`"):
+        load_settings(environ={"ALGOWATCH_SERVER__PORT": "eighty"})
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A missing config file is named."""
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match=r"config file .*nope.toml' does not exist"):
+        load_settings(missing, environ={})
+
+
+def test_invalid_toml_is_a_clear_error(tmp_path: Path) -> None:
+    """A syntax error names the file and the parser's position."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[server\nport = 1\n")
+    with pytest.raises(ConfigError, match=r"bad.toml' is not valid TOML: .*line 1"):
+        load_settings(path, environ={})
+
+
+def test_settings_are_frozen() -> None:
+    """Settings cannot be changed after loading."""
+    settings = load_settings(environ={})
+    with pytest.raises(AttributeError):
+        settings.server.port = 1  # type: ignore[misc]
+    assert msgspec.structs.replace(settings.server, port=1).port == 1
