@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 - one return pe
     """Run the CLI and return its exit code (0 ok, 1 runtime error, 2 usage error)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="algowatch", standalone_mode=False)
+        # Without standalone mode, click returns ctx.exit(code)'s code instead of raising it.
+        result = cli.main(args=argv, prog_name="algowatch", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 - one return pe
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def run() -> Any:  # pragma: no cover - console entry point
