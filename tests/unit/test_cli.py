@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 import click
@@ -27,9 +29,6 @@ def _fails() -> None:
 @pytest.fixture
 def fake_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register two throwaway commands next to the real ones."""
-    import sys
-    import types
-
     module = types.ModuleType("algowatch._cli._fake")
     module._exits = _exits  # type: ignore[attr-defined]
     module._fails = _fails  # type: ignore[attr-defined]
