@@ -342,6 +342,16 @@ def parse_timestamp(text: str) -> int:
     return seconds * _NS + nanos
 
 
+@functools.lru_cache(maxsize=4096)
+def _second_prefix(seconds: int) -> str:
+    # "YYYY-MM-DDTHH:MM:SS." for a UNIX second; cached because a stream shares its seconds
+    days, rem = divmod(seconds, 86400)
+    day = date.fromordinal(days + _UNIX_EPOCH_ORDINAL)
+    hour, rem = divmod(rem, 3600)
+    minute, second = divmod(rem, 60)
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}."
+
+
 def format_timestamp(ts_ns: int) -> str:
     """Return ``ts_ns`` as RFC 3339 UTC with nine fractional digits.
 
@@ -351,11 +361,7 @@ def format_timestamp(ts_ns: int) -> str:
     '1970-01-01T00:00:01.000000001Z'
     """
     seconds, nanos = divmod(ts_ns, _NS)
-    days, rem = divmod(seconds, 86400)
-    day = date.fromordinal(days + _UNIX_EPOCH_ORDINAL)
-    hour, rem = divmod(rem, 3600)
-    minute, second = divmod(rem, 60)
-    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}.{nanos:09d}Z"
+    return f"{_second_prefix(seconds)}{nanos:09d}Z"
 
 
 # --------------------------------------------------------------------------- field kinds
