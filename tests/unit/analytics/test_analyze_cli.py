@@ -1,0 +1,175 @@
+"""``algowatch analyze FILE`` on CSV and Parquet files written to tmp_path."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from algowatch import cli
+from algowatch.analytics import summary
+
+RETURNS = [0.01, -0.02, 0.015, float("nan"), 0.003, -0.007, 0.02]
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    lines = [",".join(header)]
+    lines += [",".join("" if v is None else str(v) for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(["analyze", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _expected(values: list[float], **options: float) -> dict[str, float | int | None]:
+    data = summary(values, **options).to_dict()
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in data.items()
+    }
+
+
+def test_csv_returns_column_detected_by_name_prints_json_summary(tmp_path, capsys) -> None:
+    """A column named 'ret' is read as returns; --json prints the whole summary."""
+    path = _write_csv(
+        tmp_path / "r.csv",
+        ["date", "ret"],
+        [[f"2024-01-0{i + 1}", None if math.isnan(r) else r] for i, r in enumerate(RETURNS)],
+    )
+    code, out, err = _run([str(path), "--json", "--risk-free", "0.02"], capsys)
+    assert (code, err) == (0, "")
+    payload = json.loads(out)
+    assert payload["column"] == "ret"
+    assert payload["kind"] == "returns"
+    assert payload["summary"] == _expected(RETURNS, risk_free=0.02)
+    assert payload["summary"]["periods"] == 6
+
+
+def test_equity_column_is_converted_to_returns_from_the_first_value(tmp_path, capsys) -> None:
+    """Equity 100 -> 90 -> 99 gives returns -10 %, +10 % (a day-1 loss counts)."""
+    path = _write_csv(tmp_path / "e.csv", ["day", "NAV"], [[1, 100], [2, 90], [3, 99]])
+    code, out, _ = _run([str(path), "--json", "--periods-per-year", "365"], capsys)
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["kind"] == "equity"
+    assert payload["summary"] == _expected([90 / 100 - 1, 99 / 90 - 1], periods_per_year=365)
+    assert math.isclose(payload["summary"]["max_drawdown"], -0.1)
+
+
+def test_parquet_file_with_explicit_column_and_kind(tmp_path, capsys) -> None:
+    """Parquet is read with pyarrow; --column/--kind choose an unrecognised name."""
+    path = tmp_path / "r.parquet"
+    values = np.random.default_rng(5).normal(0.001, 0.01, 500)
+    pq.write_table(pa.table({"strategy_a": values, "other": values * 2}), path)
+    code, out, _ = _run(
+        [str(path), "--column", "strategy_a", "--kind", "returns", "--json"], capsys
+    )
+    assert code == 0
+    assert json.loads(out)["summary"] == _expected(list(values))
+
+
+def test_table_output_lists_every_metric(tmp_path, capsys) -> None:
+    """Without --json a table shows each metric, undefined values as 'undefined'."""
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.01], [0.02]])
+    code, out, _ = _run([str(path)], capsys)
+    assert code == 0
+    for label in ("Sharpe ratio", "Sortino ratio", "Max drawdown", "Value at risk (historical)"):
+        assert label in out
+    assert "undefined" in out  # Calmar without a drawdown
+    assert "+inf" in out  # Sortino without a downside
+
+
+def test_ambiguous_columns_are_an_error_naming_the_flag(tmp_path, capsys) -> None:
+    """A returns and an equity column: never guess, ask for --column."""
+    path = _write_csv(tmp_path / "a.csv", ["returns", "equity"], [[0.01, 101], [0.02, 103]])
+    code, out, err = _run([str(path)], capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Error: {str(path)!r} has several candidate columns: 'returns' (returns), "
+        "'equity' (equity); pass --column NAME to choose\n"
+    )
+
+
+def test_unrecognised_column_name_is_not_guessed(tmp_path, capsys) -> None:
+    """A single column named 'close' could be prices or returns: ask for --kind."""
+    path = _write_csv(tmp_path / "p.csv", ["close"], [[101.0], [102.5]])
+    code, _, err = _run([str(path), "--column", "close"], capsys)
+    assert code == 1
+    assert err == (
+        "Error: cannot tell whether column 'close' holds returns or equity values; "
+        "pass --kind returns or --kind equity\n"
+    )
+    code, _, err = _run([str(path)], capsys)
+    assert code == 1
+    assert "pass --column NAME and --kind returns|equity" in err
+
+
+def test_unreadable_files_give_one_line_error_and_exit_1(tmp_path, capsys) -> None:
+    """Missing, binary-garbage Parquet and non-numeric CSV: one 'Error:' line, no traceback."""
+    (tmp_path / "folder.csv").mkdir()
+    cases = {
+        tmp_path / "folder.csv": None,
+        tmp_path / "missing.csv": None,
+        tmp_path / "bad.parquet": b"not a parquet file",
+        tmp_path / "empty.csv": b"",
+        tmp_path / "text.csv": b"returns\n0.01\nabc\n",
+    }
+    for path, content in cases.items():
+        if content is not None:
+            path.write_bytes(content)
+        code, out, err = _run([str(path)], capsys)
+        assert code == 1, path
+        assert out == ""
+        assert err.startswith("Error: ")
+        assert err.count("\n") == 1, err
+        assert "Traceback" not in err
+    _, _, err = _run([str(tmp_path / "text.csv")], capsys)
+    name = str(tmp_path / "text.csv")
+    assert err == f"Error: {name!r} column 'returns' line 3 must be a number, received 'abc'\n"
+
+
+def test_non_positive_equity_is_rejected(tmp_path, capsys) -> None:
+    """Equity values must be > 0 to make returns."""
+    path = _write_csv(tmp_path / "e.csv", ["equity"], [[100], [0]])
+    code, _, err = _run([str(path)], capsys)
+    assert code == 1
+    assert "holds equity values, which must be > 0, received 0.0" in err
+
+
+def test_bad_periods_per_year_is_a_usage_error(tmp_path, capsys) -> None:
+    """--periods-per-year must be > 0: exit code 2."""
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.01]])
+    code, _, _ = _run([str(path), "--periods-per-year", "0"], capsys)
+    assert code == 2
+
+
+def test_returns_above_one_are_not_reread_as_prices(tmp_path, capsys) -> None:
+    """quantstats#7: positive returns above 1 stay returns (+150 %, +200 %), never prices."""
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[1.5], [2.0]])
+    code, out, _ = _run([str(path), "--json"], capsys)
+    assert code == 0
+    summary_json = json.loads(out)["summary"]
+    assert summary_json["periods"] == 2
+    assert math.isclose(summary_json["total_return"], 2.5 * 3.0 - 1.0)
+
+
+def test_parquet_nulls_are_missing_and_text_columns_are_rejected(tmp_path, capsys) -> None:
+    """Parquet nulls are dropped like NaN; a string column is a one-line error."""
+    path = tmp_path / "r.parquet"
+    pq.write_table(
+        pa.table({"returns": [0.01, None, -0.02, 0.005], "label": ["a", "b", "c", "d"]}), path
+    )
+    code, out, _ = _run([str(path), "--json"], capsys)
+    assert code == 0
+    assert json.loads(out)["summary"] == _expected([0.01, -0.02, 0.005])
+    code, _, err = _run([str(path), "--column", "label", "--kind", "returns"], capsys)
+    assert code == 1
+    assert err.startswith(f"Error: {str(path)!r} column 'label' must be numeric, received type ")
