@@ -51,6 +51,9 @@ class ServerSettings(_Section, frozen=True, kw_only=True):
     max_body_bytes: int = 5 * 1024 * 1024
     max_pending_events: int = 100_000
     stream_interval_seconds: float = 0.5
+    retry_after_seconds: int = 1
+    stream_queue_size: int = 8
+    shutdown_timeout_seconds: float = 5.0
 
 
 class JournalSettings(_Section, frozen=True, kw_only=True):
@@ -80,6 +83,12 @@ class MonitorSettings(_Section, frozen=True, kw_only=True):
     max_open_orders: int = 100_000
     max_recent_trades: int = 10_000
     max_recent_orders: int = 10_000
+    max_event_ids: int = 100_000
+    max_open_signals: int = 100_000
+    max_marked_symbols: int = 10_000
+    max_pending_impact: int = 100_000
+    equity_curve_points: int = 2_000
+    equity_curve_interval_seconds: float = 60.0
 
 
 class HealthCheckSettings(_Section, frozen=True, kw_only=True):
@@ -87,6 +96,7 @@ class HealthCheckSettings(_Section, frozen=True, kw_only=True):
 
     name: str
     kind: Literal[
+        "broker",
         "broker_http",
         "postgres",
         "redis",
@@ -112,6 +122,9 @@ class HealthSettings(_Section, frozen=True, kw_only=True):
 
     checks: tuple[HealthCheckSettings, ...] = ()
     system_metrics: bool = True
+    system_interval_seconds: float = 5.0
+    network_connections_interval_seconds: float = 60.0
+    disk_path: str = "/"
     startup_grace_seconds: float = 10.0
 
 
@@ -128,6 +141,9 @@ class AuditSettings(_Section, frozen=True, kw_only=True):
     checkpoint_every_seconds: float = 60.0
     retention_days: int = 6 * 366
     provider_budget_seconds: float = 0.002
+    instance_id: str = "default"
+    key_name: str = "algowatch-audit"
+    lock_mode: Literal["append", "owner"] = "append"
 
 
 class LoggingSettings(_Section, frozen=True, kw_only=True):
@@ -136,19 +152,31 @@ class LoggingSettings(_Section, frozen=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
     file: str | None = None
+    redact_keys: tuple[str, ...] = ()
 
 
 class RiskSettings(_Section, frozen=True, kw_only=True):
-    """``[risk]``: limits of the risk guard (fractions are 0..1)."""
+    """``[risk]``: limits of the risk guard (fractions are 0..1); see ``docs/risk.md``."""
 
+    enabled: bool = True
     max_drawdown: float = 0.15
     daily_loss_limit: float = 5_000.0
     max_rejection_rate: float = 0.10
     min_orders_for_rejection_rate: int = 10
+    rejection_window_seconds: float = 300.0
     heartbeat_timeout_seconds: float = 30.0
     no_trading_timeout_seconds: float = 900.0
+    heartbeat_component: str = "engine"
+    broker_component: str = "broker"
+    warn_fraction: float = 0.75
+    stop_entries_fraction: float = 0.9
     hysteresis: float = 0.2
+    recovery_seconds: float = 30.0
+    check_interval_seconds: float = 1.0
     webhooks: tuple[str, ...] = ()
+    webhook_attempts: int = 3
+    webhook_timeout_seconds: float = 2.0
+    webhook_backoff_seconds: float = 0.5
 
 
 class AlertSettings(_Section, frozen=True, kw_only=True):
@@ -156,11 +184,19 @@ class AlertSettings(_Section, frozen=True, kw_only=True):
 
     job: str = "trading-engine"
     scrape_interval_seconds: float = 5.0
+    evaluation_interval_seconds: float = 15.0
     target: str = "trading:8000"
+    prometheus_target: str = "localhost:9090"
+    alertmanager_target: str = "alertmanager:9093"
+    node_exporter_target: str = "node-exporter:9100"
+    postgres_exporter_target: str = "postgres-exporter:9187"
+    postgres_job: str = "postgres"
+    risk_for_seconds: float = 60.0
     max_drawdown_ratio: float = 0.15
     daily_loss_usd: float = 5_000.0
     order_latency_p95_seconds: float = 2.0
     rejection_rate: float = 0.10
+    rejection_min_orders: int = 10
     slippage_p50_bps: float = 10.0
     market_data_stale_seconds: float = 30.0
     memory_bytes: int = 3 * 1024**3
@@ -170,6 +206,7 @@ class AlertSettings(_Section, frozen=True, kw_only=True):
     email_from: str = "alertmanager@example.com"
     smtp_smarthost: str = "smtp.example.com:587"
     deadmans_switch_url: str = "http://127.0.0.1:9095/watchdog"
+    secrets_dir: str = "/etc/alertmanager/secrets"
     runbook_base_url: str = "https://github.com/algowatch/algowatch/blob/main/docs/runbooks.md"
 
 

@@ -1,0 +1,355 @@
+"""The ledger: FIFO lots, realized and unrealized P&L, equity, drawdown and trades.
+
+Conventions (``DESIGN.md``):
+
+- Lots are FIFO per ``(account, symbol)``. A lot stores a signed quantity
+  (positive long, negative short) and a per-unit *basis* that includes its
+  opening fee: ``basis = price + fee / signed_quantity`` (a buy's fee raises
+  the basis, a short sale's fee lowers it).
+- Closing ``c`` units (signed like the lot) at ``price`` realizes
+  ``c * (price - basis)`` minus the closing fill's fee. A fill that flips the
+  position splits its fee pro rata by quantity between the closing and the
+  opening part.
+- Unrealized P&L is ``sum(q * mark) - sum(q * basis)`` over open lots, so fees
+  already paid are in it; equity is ``starting_capital + realized + unrealized``.
+- A trade is a round trip per ``(account, symbol)`` from flat to flat; its P&L
+  is the realized P&L of its closing parts, opening fees included (through the
+  basis).
+- High-water mark and drawdown follow mark-to-market equity on every fill and
+  mark, anchored at the starting capital.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+__all__ = ["Ledger", "Position", "TradeRecord", "TradeStats"]
+
+# Quantities are floats; a remainder this small relative to the quantity is zero.
+_REL_EPS = 1e-9
+
+
+class TradeRecord:
+    """One round trip (flat to flat) on ``(account, symbol)``."""
+
+    __slots__ = (
+        "account",
+        "entry_notional",
+        "entry_quantity",
+        "entry_ts",
+        "exit_notional",
+        "exit_quantity",
+        "exit_ts",
+        "fees",
+        "fills",
+        "max_quantity",
+        "pnl",
+        "side",
+        "strategy",
+        "symbol",
+    )
+
+    def __init__(self, account: str, symbol: str, strategy: str, side: str, ts: int) -> None:
+        self.account = account
+        self.symbol = symbol
+        self.strategy = strategy
+        self.side = side
+        self.entry_ts = ts
+        self.exit_ts = ts
+        self.pnl = 0.0
+        self.fees = 0.0
+        self.fills = 0
+        self.entry_notional = 0.0
+        self.entry_quantity = 0.0
+        self.exit_notional = 0.0
+        self.exit_quantity = 0.0
+        self.max_quantity = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the trade as JSON-ready values (prices are volume-weighted)."""
+        from algowatch.events import format_timestamp  # noqa: PLC0415 - keeps import graph flat
+
+        return {
+            "account": self.account,
+            "symbol": self.symbol,
+            "strategy": self.strategy,
+            "side": self.side,
+            "quantity": self.max_quantity,
+            "entry_time": format_timestamp(self.entry_ts),
+            "exit_time": format_timestamp(self.exit_ts),
+            "entry_price": self.entry_notional / self.entry_quantity
+            if self.entry_quantity
+            else None,
+            "exit_price": self.exit_notional / self.exit_quantity if self.exit_quantity else None,
+            "pnl": self.pnl,
+            "fees": self.fees,
+            "fills": self.fills,
+            "duration_seconds": (self.exit_ts - self.entry_ts) / 1e9,
+        }
+
+
+class Position:
+    """Open FIFO lots on one ``(account, symbol)``."""
+
+    __slots__ = ("account", "cost", "lots", "quantity", "symbol", "trade")
+
+    def __init__(self, account: str, symbol: str) -> None:
+        self.account = account
+        self.symbol = symbol
+        self.lots: deque[list[float]] = deque()  # [signed quantity, basis]
+        self.quantity = 0.0
+        self.cost = 0.0  # sum(q * basis)
+        self.trade: TradeRecord | None = None
+
+
+class Ledger:
+    """Positions, P&L, equity and trade statistics of one scope.
+
+    The engine keeps one ledger for the whole portfolio and one per strategy
+    and per account; each sees only its own fills.
+    """
+
+    def __init__(
+        self, starting_capital: float, prices: dict[str, float], *, window: int = 252
+    ) -> None:
+        self.starting_capital = starting_capital
+        self.prices = prices  # shared with the engine: last price per symbol
+        self.positions: dict[tuple[str, str], Position] = {}
+        self.symbol_quantity: dict[str, float] = {}
+        self.realized = 0.0
+        self.cost = 0.0
+        self.market_value = 0.0
+        self.fees = 0.0
+        self.high_water_mark = starting_capital
+        self.max_drawdown = 0.0
+        self.session_open_equity = starting_capital
+        self.session_returns: deque[float] = deque(maxlen=window)
+        self.trades_today = 0
+        self.closed_trades: list[TradeRecord] = []  # drained by the engine after each fill
+
+    # ----------------------------------------------------------------- equity
+
+    def equity(self) -> float:
+        """Return mark-to-market equity (incremental form, as used for drawdown)."""
+        return self.starting_capital + self.realized + self.market_value - self.cost
+
+    def update_drawdown(self) -> None:
+        """Move the high-water mark and the maximum drawdown to the current equity."""
+        equity = self.starting_capital + self.realized + self.market_value - self.cost
+        if equity > self.high_water_mark:
+            self.high_water_mark = equity
+        elif self.high_water_mark > 0.0:
+            drawdown = (self.high_water_mark - equity) / self.high_water_mark
+            self.max_drawdown = max(self.max_drawdown, drawdown)
+
+    def current_drawdown(self) -> float:
+        """Return the current drawdown as a positive fraction of the high-water mark."""
+        if self.high_water_mark <= 0.0:
+            return math.nan
+        return max(0.0, (self.high_water_mark - self.equity()) / self.high_water_mark)
+
+    def reprice(self, symbol: str, old: float, new: float) -> None:
+        """Apply a new mark for ``symbol`` (``old`` was the previous price)."""
+        quantity = self.symbol_quantity.get(symbol)
+        if quantity:
+            self.market_value += quantity * (new - old)
+            self.update_drawdown()
+
+    # ----------------------------------------------------------------- fills
+
+    def fill(  # noqa: PLR0912, PLR0915, PLR0917 - the hot path stays in one frame
+        self,
+        account: str,
+        symbol: str,
+        strategy: str,
+        quantity: float,
+        price: float,
+        fee: float,
+        mark: float,
+        ts: int,
+    ) -> float:
+        """Apply a fill of signed ``quantity`` at ``price``; return the realized P&L.
+
+        ``mark`` is the symbol's current mark (used to value the position change).
+        Closed round trips are appended to :attr:`closed_trades`.
+        """
+        key = (account, symbol)
+        position = self.positions.get(key)
+        if position is None:
+            position = self.positions[key] = Position(account, symbol)
+        self.fees += fee
+        buying = quantity > 0.0
+        size = quantity if buying else -quantity
+        held = position.quantity
+        realized = 0.0
+        opening = size
+        open_fee = fee
+        if held and (held > 0.0) != buying:
+            closing = held if held > 0.0 else -held
+            if closing >= size * (1.0 - _REL_EPS):
+                closing = size
+            close_fee = fee * closing / size
+            open_fee = fee - close_fee
+            opening = size - closing
+            sign = 1.0 if held > 0.0 else -1.0
+            remaining = closing
+            gross = 0.0
+            released = 0.0
+            lots = position.lots
+            while remaining > 0.0 and lots:
+                lot = lots[0]
+                lot_quantity = lot[0]
+                lot_size = lot_quantity if lot_quantity > 0.0 else -lot_quantity
+                if lot_size <= remaining * (1.0 + _REL_EPS):
+                    gross += lot_quantity * (price - lot[1])
+                    released += lot_quantity * lot[1]
+                    remaining -= lot_size
+                    lots.popleft()
+                else:
+                    part = sign * remaining
+                    gross += part * (price - lot[1])
+                    released += part * lot[1]
+                    lot[0] = lot_quantity - part
+                    remaining = 0.0
+            realized = gross - close_fee
+            position.cost -= released
+            self.cost -= released
+            held -= sign * closing
+            position.quantity = held
+            trade = position.trade
+            if trade is not None:
+                trade.pnl += realized
+                trade.fees += close_fee
+                trade.fills += 1
+                trade.exit_notional += closing * price
+                trade.exit_quantity += closing
+                trade.exit_ts = ts
+            if not lots or (held if held > 0.0 else -held) <= _REL_EPS * closing:
+                # flat: drop float dust so the next fill starts a clean trade
+                self.cost -= position.cost
+                position.cost = 0.0
+                position.quantity = 0.0
+                lots.clear()
+                if trade is not None:
+                    self.closed_trades.append(trade)
+                position.trade = None
+            if opening <= size * _REL_EPS:
+                opening = 0.0
+            self.realized += realized
+        if opening:
+            signed = opening if buying else -opening
+            basis = price + open_fee / signed
+            position.lots.append([signed, basis])
+            position.quantity += signed
+            position.cost += signed * basis
+            self.cost += signed * basis
+            trade = position.trade
+            if trade is None:
+                trade = position.trade = TradeRecord(
+                    account, symbol, strategy, "long" if buying else "short", ts
+                )
+            trade.fees += open_fee
+            trade.entry_notional += opening * price
+            trade.entry_quantity += opening
+            trade.exit_ts = ts
+            held = position.quantity
+            held = held if held > 0.0 else -held
+            trade.max_quantity = max(trade.max_quantity, held)
+            trade.fills += 1
+        quantities = self.symbol_quantity
+        new_quantity = quantities.get(symbol, 0.0) + quantity
+        if (new_quantity if new_quantity > 0.0 else -new_quantity) <= _REL_EPS * size:
+            quantities.pop(symbol, None)
+            # the scope went flat on this symbol: recompute the running value so float
+            # dust from long streams of marks does not accumulate
+            prices = self.prices
+            value = 0.0
+            for other, held_quantity in quantities.items():
+                value += held_quantity * prices[other]
+            self.market_value = value
+            if not position.lots:
+                del self.positions[key]
+        else:
+            quantities[symbol] = new_quantity
+            self.market_value += quantity * mark
+            if not position.lots:
+                del self.positions[key]
+        equity = self.starting_capital + self.realized + self.market_value - self.cost
+        if equity > self.high_water_mark:
+            self.high_water_mark = equity
+        elif self.high_water_mark > 0.0:
+            drawdown = (self.high_water_mark - equity) / self.high_water_mark
+            self.max_drawdown = max(self.max_drawdown, drawdown)
+        return realized
+
+    # ----------------------------------------------------------------- views
+
+    def unrealized(self, marks: dict[str, float]) -> float:
+        """Return unrealized P&L of open lots at ``marks`` (exact recomputation)."""
+        return math.fsum(
+            p.quantity * marks.get(p.symbol, 0.0) - p.cost for p in self.positions.values()
+        )
+
+    def exposures(self, marks: dict[str, float]) -> tuple[float, float]:
+        """Return ``(gross, net)`` exposure in account currency at ``marks``."""
+        gross = 0.0
+        net = 0.0
+        for p in self.positions.values():
+            value = p.quantity * marks.get(p.symbol, 0.0)
+            gross += abs(value)
+            net += value
+        return gross, net
+
+    def close_session(self) -> float:
+        """Record the ending session's return and open the next session; return that return."""
+        equity = self.equity()
+        start = self.session_open_equity
+        result = equity / start - 1.0 if start > 0.0 else math.nan
+        self.session_returns.append(result)
+        self.session_open_equity = equity
+        self.trades_today = 0
+        return result
+
+
+class TradeStats:
+    """Running statistics of closed round trips (O(1) memory)."""
+
+    __slots__ = (
+        "count",
+        "gross_loss",
+        "gross_profit",
+        "largest_loss",
+        "largest_win",
+        "losses",
+        "total",
+        "wins",
+    )
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.wins = 0
+        self.losses = 0
+        self.gross_profit = 0.0
+        self.gross_loss = 0.0
+        self.total = 0.0
+        self.largest_win = math.nan
+        self.largest_loss = math.nan
+
+    def add(self, pnl: float) -> None:
+        """Count one closed trade's P&L."""
+        self.count += 1
+        self.total += pnl
+        if pnl > 0:
+            self.wins += 1
+            self.gross_profit += pnl
+            if not pnl <= self.largest_win:
+                self.largest_win = pnl
+        elif pnl < 0:
+            self.losses += 1
+            self.gross_loss += pnl
+            if not pnl >= self.largest_loss:
+                self.largest_loss = pnl

@@ -1,0 +1,286 @@
+"""Order lifecycle and execution quality.
+
+Lifecycle: ``submitted -> acknowledged -> partially_filled -> filled``, or a
+terminal ``rejected`` / ``canceled`` at any point before ``filled``. An order
+is *folded* into the :class:`ExecutionStats` of its scopes when it reaches a
+terminal status and is then evicted from the open book.
+
+Definitions (``DESIGN.md``, ``ANALYTICS.md``):
+
+- latencies in seconds: ack = submit to acknowledgement; fill = submit to the
+  fill that completes the order; market data = ``mark.ts - mark.exchange_ts``.
+- rates over orders submitted: fill rate = completely filled; partial fill
+  rate = ended (canceled) with some but not all filled; rejection rate =
+  rejected.
+- slippage (bps, positive = cost) per order: ``side * (vwap_fill - arrival) /
+  arrival * 1e4`` where ``vwap_fill`` is the order's volume-weighted fill
+  price; averages across orders weight by filled notional.
+- VWAP deviation: the same against the interval VWAP the fills report.
+- implementation shortfall (Perold 1988) against the decision price:
+  ``side * (vwap_fill - decision) * filled`` + ``side * (mark_at_end -
+  decision) * unfilled`` + fees; in bps of the decision notional
+  ``decision * quantity``.
+- realized spread and price impact per fill against the mid ``m_h`` at the
+  horizon, relative to the mid ``m_0`` at the fill: realized spread =
+  ``side * (price - m_h) / m_0 * 1e4``, price impact = ``side * (m_h - m_0) /
+  m_0 * 1e4`` (their sum is the effective half spread); averages weight by
+  fill notional.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["ExecutionStats", "OrderState"]
+
+_NS = 1_000_000_000
+
+
+class ExecutionStats:
+    """Folded execution aggregates of one scope (O(1) memory)."""
+
+    __slots__ = (
+        "ack_count",
+        "ack_sum",
+        "canceled",
+        "fill_latency_count",
+        "fill_latency_sum",
+        "filled",
+        "impact_notional",
+        "impact_sum",
+        "market_data_count",
+        "market_data_sum",
+        "partially_filled",
+        "rejected",
+        "shortfall",
+        "shortfall_notional",
+        "slippage_cost",
+        "slippage_notional",
+        "slippage_sum",
+        "spread_sum",
+        "submitted",
+        "vwap_notional",
+        "vwap_sum",
+    )
+
+    def __init__(self) -> None:
+        self.submitted = 0
+        self.filled = 0
+        self.partially_filled = 0
+        self.rejected = 0
+        self.canceled = 0
+        self.ack_sum = 0.0
+        self.ack_count = 0
+        self.fill_latency_sum = 0.0
+        self.fill_latency_count = 0
+        self.market_data_sum = 0.0
+        self.market_data_count = 0
+        self.slippage_sum = 0.0  # sum(bps * filled notional)
+        self.slippage_notional = 0.0
+        self.slippage_cost = 0.0  # currency, positive = cost
+        self.vwap_sum = 0.0
+        self.vwap_notional = 0.0
+        self.shortfall = 0.0
+        self.shortfall_notional = 0.0
+        self.spread_sum = 0.0
+        self.impact_sum = 0.0
+        self.impact_notional = 0.0
+
+    def view(self, open_orders: int) -> dict[str, Any]:
+        """Return the original design's ``ExecutionMetrics`` fields (latencies in ms)."""
+        submitted = self.submitted
+        return {
+            "order_to_ack_ms": _mean(self.ack_sum, self.ack_count) * 1e3,
+            "order_to_fill_ms": _mean(self.fill_latency_sum, self.fill_latency_count) * 1e3,
+            "market_data_latency_ms": _mean(self.market_data_sum, self.market_data_count) * 1e3,
+            "avg_slippage_bps": _mean(self.slippage_sum, self.slippage_notional),
+            "slippage_vs_arrival": self.slippage_cost if self.slippage_notional else math.nan,
+            "slippage_vs_vwap": _mean(self.vwap_sum, self.vwap_notional),
+            "fill_rate": _mean(self.filled, submitted),
+            "partial_fill_rate": _mean(self.partially_filled, submitted),
+            "rejection_rate": _mean(self.rejected, submitted),
+            "realized_spread_bps": _mean(self.spread_sum, self.impact_notional),
+            "price_impact_bps": _mean(self.impact_sum, self.impact_notional),
+            "implementation_shortfall": self.shortfall if self.shortfall_notional else math.nan,
+            "implementation_shortfall_bps": _mean(self.shortfall * 1e4, self.shortfall_notional),
+            "orders_submitted": submitted,
+            "orders_filled": self.filled,
+            "orders_partially_filled": self.partially_filled,
+            "orders_rejected": self.rejected,
+            "orders_canceled": self.canceled,
+            "orders_open": open_orders,
+        }
+
+
+def _mean(total: float, weight: float) -> float:
+    return total / weight if weight else math.nan
+
+
+class OrderState:
+    """An order the engine is following (open) or has recently finished."""
+
+    __slots__ = (
+        "account",
+        "arrival",
+        "decision",
+        "fees",
+        "fill_ids",
+        "filled",
+        "label_symbol",
+        "last_ts",
+        "notional",
+        "order_id",
+        "order_type",
+        "quantity",
+        "scopes",
+        "side",
+        "sign",
+        "signal_id",
+        "status",
+        "strategy",
+        "symbol",
+        "ts_ack",
+        "ts_submitted",
+        "vwap_notional",
+        "vwap_quantity",
+    )
+
+    def __init__(
+        self,
+        *,
+        order_id: str,
+        symbol: str,
+        label_symbol: str,
+        side: str,
+        quantity: float,
+        order_type: str,
+        ts: int,
+        strategy: str,
+        account: str,
+        arrival: float | None,
+        decision: float | None,
+        signal_id: str | None,
+        scopes: tuple[Any, ...],
+    ) -> None:
+        self.order_id = order_id
+        self.symbol = symbol
+        self.label_symbol = label_symbol
+        self.side = side
+        self.sign = 1.0 if side == "buy" else -1.0
+        self.quantity = quantity
+        self.order_type = order_type
+        self.ts_submitted = ts
+        self.ts_ack: int | None = None
+        self.last_ts = ts
+        self.strategy = strategy
+        self.account = account
+        self.arrival = arrival
+        self.decision = decision
+        self.signal_id = signal_id
+        self.scopes = scopes
+        self.status = "submitted"
+        self.filled = 0.0
+        self.notional = 0.0
+        self.fees = 0.0
+        self.vwap_notional = 0.0
+        self.vwap_quantity = 0.0
+        self.fill_ids: set[str] | None = None
+
+    def average_price(self) -> float:
+        """Return the volume-weighted fill price, NaN before any fill."""
+        return self.notional / self.filled if self.filled else math.nan
+
+    def slippage_bps(self) -> float:
+        """Return slippage of the fills against the arrival price in bps (NaN if unknown)."""
+        if not self.filled or not self.arrival:
+            return math.nan
+        return self.sign * (self.notional / self.filled - self.arrival) / self.arrival * 1e4
+
+    def fold(  # noqa: PLR0912 - one pass per finished order, hot path
+        self, scopes: Iterable[Any], last_price: float | None
+    ) -> tuple[float, float]:
+        """Add this finished order to the execution stats of each unshared scope.
+
+        Return ``(fill latency seconds, slippage bps)`` for the histograms, NaN
+        where undefined (not completely filled; no fill or no arrival price).
+        """
+        status = self.status
+        filled = self.filled
+        notional = self.notional
+        sign = self.sign
+        latency = math.nan
+        slippage = math.nan
+        slippage_cost = 0.0
+        vwap_bps = math.nan
+        shortfall = math.nan
+        if status == "filled":
+            latency = (self.last_ts - self.ts_submitted) / _NS
+        if filled:
+            arrival = self.arrival
+            if arrival:
+                slippage = sign * (notional / filled - arrival) / arrival * 1e4
+                slippage_cost = sign * (notional - arrival * filled)
+            if self.vwap_quantity:
+                benchmark = self.vwap_notional / self.vwap_quantity
+                vwap_bps = sign * (notional / filled - benchmark) / benchmark * 1e4
+        decision = self.decision
+        if decision and status != "rejected":
+            # Perold: execution cost + opportunity cost of the unfilled part + explicit fees
+            shortfall = sign * (notional - decision * filled) + self.fees
+            unfilled = self.quantity - filled
+            if unfilled > 0.0 and last_price is not None:
+                shortfall += sign * (last_price - decision) * unfilled
+        for scope in scopes:
+            if scope.shared:
+                continue
+            scope.open_orders -= 1
+            stats = scope.execution
+            if status == "filled":
+                stats.filled += 1
+                stats.fill_latency_sum += latency
+                stats.fill_latency_count += 1
+            elif status == "rejected":
+                stats.rejected += 1
+            else:
+                stats.canceled += 1
+                if filled:
+                    stats.partially_filled += 1
+            if slippage == slippage:  # noqa: PLR0124 - NaN test without a call on the hot path
+                stats.slippage_sum += slippage * notional
+                stats.slippage_notional += notional
+                stats.slippage_cost += slippage_cost
+            if vwap_bps == vwap_bps:  # noqa: PLR0124 - idem
+                stats.vwap_sum += vwap_bps * notional
+                stats.vwap_notional += notional
+            if shortfall == shortfall:  # noqa: PLR0124 - idem
+                stats.shortfall += shortfall
+                stats.shortfall_notional += decision * self.quantity  # type: ignore[operator]
+        return latency, slippage
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the order as JSON-ready values."""
+        from algowatch.events import format_timestamp  # noqa: PLC0415 - only for views
+
+        return {
+            "order_id": self.order_id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "order_type": self.order_type,
+            "quantity": self.quantity,
+            "filled_quantity": self.filled,
+            "average_price": self.average_price(),
+            "fees": self.fees,
+            "status": self.status,
+            "strategy": self.strategy,
+            "account": self.account,
+            "submitted_time": format_timestamp(self.ts_submitted),
+            "acknowledged_time": format_timestamp(self.ts_ack) if self.ts_ack else None,
+            "updated_time": format_timestamp(self.last_ts),
+            "arrival_price": self.arrival,
+            "decision_price": self.decision,
+            "slippage_bps": self.slippage_bps(),
+        }
