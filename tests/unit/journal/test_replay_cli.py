@@ -1,0 +1,214 @@
+"""``algowatch replay``: every file form, bad lines, exit codes, --strict, --json, --journal."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from algowatch._cli.replay import _progress
+from algowatch.cli import main
+from algowatch.events import Event, encode_event, event_to_dict
+from algowatch.journal import open_journal, replay_files
+from algowatch.monitor import Monitor
+from algowatch.settings import JournalSettings
+from algowatch.testing import EventFactory
+
+BAD_LINE = (
+    b'{"type":"order_filled","ts":"2025-01-02T14:31:00Z","order_id":"o1",'
+    b'"fill_id":"bad","quantity":-5,"price":101}'
+)
+
+
+def round_trip(factory: EventFactory) -> list[Event]:
+    # buy 10 @ 100 (fee 1), sell 10 @ 102 (fee 1): realized P&L = 10 * 2 - 1 - 1 = 18
+    return [
+        factory.submitted("o1", "AAPL", "buy", 10, arrival_price=100.0),
+        factory.acknowledged("o1"),
+        factory.filled("o1", 10, 100.0, fee=1.0),
+        factory.submitted("o2", "AAPL", "sell", 10, arrival_price=102.0),
+        factory.filled("o2", 10, 102.0, fee=1.0),
+        factory.submitted("o3", "MSFT", "buy", 5),
+        factory.rejected("o3", "no buying power"),
+    ]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["replay", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot_of(out: str) -> dict[str, Any]:
+    snapshot: dict[str, Any] = json.loads(out)
+    snapshot.pop("as_of")
+    return snapshot
+
+
+def write_ndjson(path: Path, events: list[Event], *, bad_after: int | None = None) -> Path:
+    lines = [encode_event(e) for e in events]
+    if bad_after is not None:
+        lines.insert(bad_after, BAD_LINE)
+    data = b"\n".join(lines) + b"\n"
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+def test_replay_given_clean_file_prints_summary_and_exits_0(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clean replay prints the summary table with the hand-worked figures."""
+    path = write_ndjson(tmp_path / "day.ndjson", round_trip(factory))
+    code, out, err = run(capsys, str(path))
+    assert (code, err) == (0, "")
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in out.splitlines()
+        if line.count("│") == 3
+    }
+    assert rows["Events applied"] == "7"
+    assert rows["Realized P&L"] == "18.00"
+    assert rows["Fees"] == "2.00"
+    assert rows["Trades"] == "1"
+    assert rows["Win rate"] == "100.00 %"
+    assert rows["Orders submitted"] == "3"
+    assert rows["Rejection rate"] == "33.33 %"
+    assert rows["Fill rate"] == "66.67 %"
+    assert rows["Sharpe ratio"] == "n/a"  # no session return yet: undefined, not 0
+    assert rows["Bad lines"] == "0"
+
+
+def test_replay_json_given_bad_line_applies_good_lines_reports_and_exits_1(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad line is reported with file, line, field and reason; the others still apply."""
+    path = write_ndjson(tmp_path / "day.ndjson", round_trip(factory), bad_after=3)
+    code, out, err = run(capsys, "--json", str(path))
+    assert code == 1
+    assert err.splitlines() == [
+        f"{path}:4: order_filled.quantity must be > 0, received -5",
+        "Error: 1 bad line was skipped; 7 events from 1 files were applied",
+    ]
+    snapshot = snapshot_of(out)
+    assert snapshot["events_applied"] == 7
+    assert snapshot["trading"]["realized_pnl"] == pytest.approx(18.0)
+    assert snapshot["execution"]["orders_rejected"] == 1
+
+
+def test_replay_strict_stops_at_first_bad_line(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--strict reports the first bad line only, prints no result and exits 1."""
+    events = round_trip(factory)
+    first = write_ndjson(tmp_path / "a.ndjson", events[:4], bad_after=2)
+    second = write_ndjson(tmp_path / "b.ndjson", events[4:], bad_after=0)
+    code, out, err = run(capsys, "--strict", "--json", str(first), str(second))
+    assert code == 1
+    assert out == ""
+    assert err.splitlines() == [
+        f"{first}:3: order_filled.quantity must be > 0, received -5",
+        "Error: stopped at the first bad line (--strict)",
+    ]
+
+
+def write_form(path: Path, events: list[Event]) -> Path:
+    rows = [event_to_dict(e) for e in events]
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".json"):
+        data = json.dumps(rows, indent=1).encode()
+    elif name.endswith(".csv"):
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        lines = [",".join(columns)]
+        lines += [",".join(str(row.get(c, "")) for c in columns) for row in rows]
+        data = ("\n".join(lines) + "\n").encode()
+    else:
+        data = b"".join(encode_event(e) + b"\n" for e in events)
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name", ["e.ndjson", "e.json", "e.csv", "e.ndjson.gz", "e.json.gz", "e.csv.gz"]
+)
+def test_replay_given_any_form_gives_the_same_snapshot(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """The snapshot depends on the events, never on the file form they came in."""
+    events = round_trip(factory)
+    reference = write_form(tmp_path / "reference.ndjson", events)
+    code, out, _err = run(capsys, "--json", str(reference))
+    assert code == 0
+    code, other, err = run(capsys, "--json", str(write_form(tmp_path / name, events)))
+    assert (code, err) == (0, "")
+    assert snapshot_of(other) == snapshot_of(out)
+
+
+def test_replay_given_overlapping_files_ignores_duplicates(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Events resent in a second file (same event_id) are not counted twice."""
+    events = round_trip(factory)
+    first = write_ndjson(tmp_path / "a.ndjson", events[:5])
+    second = write_ndjson(tmp_path / "b.ndjson", events[3:])
+    code, out, _err = run(capsys, "--json", str(first), str(second))
+    assert code == 0
+    snapshot = snapshot_of(out)
+    assert snapshot["events_applied"] == 7
+    assert snapshot["trading"]["realized_pnl"] == pytest.approx(18.0)
+
+
+def test_replay_with_journal_appends_events_once(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--journal DIR journals the events; replaying the same file again adds nothing."""
+    events = round_trip(factory)
+    path = write_ndjson(tmp_path / "a.ndjson", events)
+    journal_dir = tmp_path / "data"
+    assert run(capsys, "--json", "--journal", str(journal_dir), str(path))[0] == 0
+    code, out, _err = run(capsys, "--json", "--journal", str(journal_dir), str(path))
+    assert code == 0
+    assert snapshot_of(out)["events_applied"] == 0  # all already journaled
+    with open_journal(JournalSettings(), journal_dir) as journal:
+        assert list(journal.replay()) == events
+
+
+def test_replay_given_missing_file_exits_1_with_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that cannot be read is a runtime error (exit 1), without a traceback."""
+    code, out, err = run(capsys, str(tmp_path / "missing.ndjson"))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Error: cannot read event file '{tmp_path / 'missing.ndjson'}': "
+        "No such file or directory\n"
+    )
+
+
+def test_replay_without_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """At least one file is required (exit 2)."""
+    code, _out, err = run(capsys)
+    assert code == 2
+    assert "Missing argument 'FILES...'" in err
+
+
+def test_progress_bar_is_drawn_on_a_terminal_for_long_files(
+    tmp_path: Path, factory: EventFactory
+) -> None:
+    """On a terminal, a file over 1 MB gets a progress bar that reaches its size."""
+    events: list[Event] = [factory.mark("AAPL", 100.0 + i % 7) for i in range(12_000)]
+    path = write_ndjson(tmp_path / "long.ndjson", events)
+    assert path.stat().st_size > 1024 * 1024
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with _progress(console) as on_progress:
+        assert on_progress is not None
+        report = replay_files([path], Monitor(), on_progress=on_progress)
+    assert report.applied == 12_000
+    assert "long.ndjson" in screen.getvalue()
+    with _progress(Console(file=io.StringIO())) as off:
+        assert off is None  # not a terminal: no bar
