@@ -1,0 +1,824 @@
+"""The audit writer: hash-chained, fsynced, locked, self-recovering (AUDIT.md 5.1-5.7)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from ulid import ULID
+
+from algowatch.audit._checkpoint import Anchor, Checkpoint, load_checkpoints, load_signing_key
+from algowatch.audit._format import (
+    RESERVED_FIELDS,
+    SEGMENT_RE,
+    Chain,
+    check_line,
+    encode_line,
+    format_ts,
+    genesis_head,
+    parse_line,
+    utc_day,
+)
+from algowatch.audit._scan import SegmentScan, scan
+from algowatch.audit._state import StateCapture, StateProvider, clock_sync_state
+from algowatch.clock import Clock, SystemClock
+from algowatch.errors import AuditCorruptionError, AuditError, AuditWriterFailedError
+from algowatch.settings import AuditSettings
+
+__all__ = ["APPENDABLE_KINDS", "AuditWriter", "Durability", "list_segments"]
+
+Durability = Literal["sync", "group", "async"]
+LockMode = Literal["append", "owner"]
+APPENDABLE_KINDS = frozenset({"decision", "override", "kill_switch", "limit_change", "clock_sync"})
+_STATE_KINDS = frozenset({"decision", "override", "kill_switch", "limit_change"})
+_LOG = logging.getLogger("algowatch.audit")
+
+
+def _segment_name(day: str, number: int) -> str:
+    return f"audit-{day}-{number:06d}.jsonl"
+
+
+def list_segments(directory: Path) -> list[str]:
+    """Return the segment file names of ``directory`` in chain order."""
+    names = [n for n in os.listdir(directory) if SEGMENT_RE.match(n)]
+    return sorted(names, key=lambda n: int(n[15:21]))
+
+
+class AuditWriter:
+    """Append records to a tamper-evident audit trail.
+
+    Each record is one JSON line chained to the previous one by SHA-256 (or
+    HMAC-SHA-256 with ``hmac_key``); it is durable when :meth:`append` returns
+    in ``sync`` and ``group`` modes. A failed fsync fails the writer closed: it
+    enters state ``"failed"``, calls ``kill_switch`` and refuses every later
+    append with :class:`~algowatch.errors.AuditWriterFailedError`.
+
+    .. versionadded:: 0.1.0
+
+    Parameters
+    ----------
+    directory
+        The audit directory (created if missing).
+    durability
+        ``"sync"`` (fsync per record, the default), ``"group"`` (callers wait for
+        a shared fsync) or ``"async"`` (fsync in the background; not for
+        regulated records).
+    clock
+        Time source for ``ts``, ``mono_ns``, rotation and checkpoints.
+    instance_id
+        Names the deployment; the genesis hash is derived from it.
+    hmac_key
+        Optional key for HMAC-SHA-256 chaining (keep it off the writer host).
+    signing_key
+        Ed25519 key for checkpoints; ``None`` writes unsigned checkpoints.
+    anchor
+        Called with every checkpoint, to ship it outside the host.
+    kill_switch
+        Called once, with the error, when the writer fails closed.
+    lock_mode
+        ``"append"`` takes ``flock`` per append (several writer processes);
+        ``"owner"`` holds it for the writer's lifetime and fails fast if another
+        process owns it.
+    state_providers
+        Named callables whose values go into ``system_state`` of decision,
+        override, kill-switch and limit-change records, each within
+        ``provider_budget_seconds``. ``None`` (the default) captures the clock
+        sync state (adjtimex) only; ``{}`` captures nothing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from algowatch.testing import FakeClock
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with AuditWriter(tmp, clock=FakeClock(), state_providers={}) as writer:
+    ...         writer.append("decision", decision_type="order_submit", decision="BUY 1 AAPL")
+    1
+    """
+
+    def __init__(  # noqa: PLR0915 - all of the writer's state is set up in one place
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        durability: Durability = "sync",
+        clock: Clock | None = None,
+        instance_id: str = "default",
+        hmac_key: bytes | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
+        key_name: str = "algowatch-audit",
+        anchor: Anchor | None = None,
+        kill_switch: Callable[[BaseException], None] | None = None,
+        lock_mode: LockMode = "append",
+        rotate_bytes: int = 64 * 1024 * 1024,
+        checkpoint_every_records: int = 1000,
+        checkpoint_every_seconds: float = 60.0,
+        retention_days: int = 6 * 366,
+        state_providers: Mapping[str, StateProvider] | None = None,
+        provider_budget_seconds: float = 0.002,
+        host: str | None = None,
+        flush_interval_seconds: float = 0.001,
+        flush_max_records: int = 100,
+    ) -> None:
+        if durability not in ("sync", "group", "async"):
+            msg = f"durability must be 'sync', 'group' or 'async', received {durability!r}"
+            raise ValueError(msg)
+        if lock_mode not in ("append", "owner"):
+            msg = f"lock_mode must be 'append' or 'owner', received {lock_mode!r}"
+            raise ValueError(msg)
+        self.directory = Path(directory)
+        self.durability: Durability = durability
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.instance_id = instance_id
+        self.origin = f"algowatch/audit/{instance_id}/v1"
+        self._chain = Chain(hmac_key)
+        self._signing_key = signing_key
+        self._key_name = key_name
+        self._anchor = anchor
+        self._kill_switch = kill_switch
+        self._lock_mode: LockMode = lock_mode
+        self.rotate_bytes = rotate_bytes
+        self.checkpoint_every_records = checkpoint_every_records
+        self.checkpoint_every_seconds = checkpoint_every_seconds
+        self.retention_days = retention_days
+        providers = (
+            dict(state_providers) if state_providers is not None else {"clock": clock_sync_state}
+        )
+        self._state_capture = (
+            StateCapture(providers, budget_seconds=provider_budget_seconds) if providers else None
+        )
+        self._flush_interval = flush_interval_seconds
+        self._flush_max = flush_max_records
+        start = format_ts(self.clock.time_ns())
+        self._writer_json = orjson.dumps(
+            {"host": host or socket.gethostname(), "pid": os.getpid(), "start": start}
+        )
+        self._state = "ok"
+        self._failure: BaseException | None = None
+        self._mutex = threading.RLock()
+        self._fsync_lock = threading.Lock()
+        self._cond = threading.Condition(threading.Lock())
+        self._written = 0
+        self._durable = 0
+        self._stopping = False
+        self._flusher: threading.Thread | None = None
+        self._after_step: Callable[[str], None] | None = None  # test seam for crash points
+        self._fd = -1
+        self._segment = ""
+        self._size = 0
+        self._head = b""
+        self._next_seq = 0
+        self._segment_first_seq = 0
+        self._checkpointed_seq = 0
+        self._sealed_head = b""
+        self._last_checkpoint_mono = self.clock.monotonic_ns()
+        self.anchor_errors = 0
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(self.directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if lock_mode == "owner":
+                try:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    msg = (
+                        f"audit directory {os.fspath(self.directory)!r} is owned by another writer"
+                    )
+                    raise AuditError(msg) from None
+            with self._flock():
+                self._recover()
+        except BaseException:
+            os.close(self._lock_fd)
+            if self._fd >= 0:
+                os.close(self._fd)
+            raise
+        if durability != "sync":
+            self._flusher = threading.Thread(target=self._flush_loop, name="audit-flusher")
+            self._flusher.daemon = True
+            self._flusher.start()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AuditSettings,
+        *,
+        data_dir: str | os.PathLike[str] = ".",
+        clock: Clock | None = None,
+        anchor: Anchor | None = None,
+        kill_switch: Callable[[BaseException], None] | None = None,
+        state_providers: Mapping[str, StateProvider] | None = None,
+    ) -> AuditWriter:
+        """Return a writer configured by the ``[audit]`` settings section."""
+        directory = Path(settings.directory) if settings.directory else Path(data_dir) / "audit"
+        hmac_key = Path(settings.hmac_key_file).read_bytes() if settings.hmac_key_file else None
+        signing_key = (
+            load_signing_key(settings.signing_key_file) if settings.signing_key_file else None
+        )
+        return cls(
+            directory,
+            durability=settings.durability,
+            clock=clock,
+            instance_id=settings.instance_id,
+            hmac_key=hmac_key,
+            signing_key=signing_key,
+            key_name=settings.key_name,
+            anchor=anchor,
+            kill_switch=kill_switch,
+            lock_mode=settings.lock_mode,
+            rotate_bytes=settings.rotate_bytes,
+            checkpoint_every_records=settings.checkpoint_every_records,
+            checkpoint_every_seconds=settings.checkpoint_every_seconds,
+            retention_days=settings.retention_days,
+            state_providers=state_providers,
+            provider_budget_seconds=settings.provider_budget_seconds,
+        )
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """Return ``"ok"``, ``"failed"`` (failed closed) or ``"closed"``."""
+        return self._state
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Return the error that failed the writer, if any."""
+        return self._failure
+
+    @property
+    def next_seq(self) -> int:
+        """Return the seq the next record written by this process would get (cached)."""
+        return self._next_seq
+
+    @property
+    def segment(self) -> str:
+        """Return the file name of the active segment."""
+        return self._segment
+
+    def append(self, kind: str, /, **fields: Any) -> int:
+        """Append one record and return its seq once it is durable (per the mode).
+
+        Raises
+        ------
+        AuditWriterFailedError
+            The writer has failed closed (now or earlier).
+        ValueError
+            ``kind`` is not appendable or a field name is reserved.
+        """
+        if kind not in APPENDABLE_KINDS:
+            msg = f"kind must be one of {sorted(APPENDABLE_KINDS)}, received {kind!r}"
+            raise ValueError(msg)
+        return self._append_checked(kind, fields)
+
+    def correct(self, supersedes: int, *, reason: str, by: str, **fields: Any) -> int:
+        """Append a ``correction`` that supersedes record ``supersedes``; return its seq."""
+        if not 0 <= supersedes < self._next_seq:
+            msg = f"supersedes must be an existing seq < {self._next_seq}, received {supersedes!r}"
+            raise ValueError(msg)
+        return self._append_checked(
+            "correction", {"supersedes": supersedes, "reason": reason, "by": by, **fields}
+        )
+
+    def apply_retention(self) -> list[str]:
+        """Delete sealed segments older than ``retention_days``; return their names.
+
+        A ``retention_delete`` record naming them is made durable first.
+        """
+        cutoff = utc_day(self.clock.time_ns() - self.retention_days * 86_400 * 1_000_000_000)
+        with self._mutex, self._flock():
+            self._check_ok()
+            self._refresh()
+            segments = list_segments(self.directory)
+            old = [n for n in segments if n != self._segment and n[6:14] < cutoff]
+            # verify starts at the oldest retained segment_start: keep segments until one has it
+            while old and not self._starts_cleanly(segments[len(old)]):
+                old.pop()
+            if not old:
+                return []
+            self._write_record(
+                "retention_delete",
+                {"segments": old, "retention_days": self.retention_days, "before": cutoff},
+                self.clock.time_ns(),
+            )
+            self._sync_now()
+            for name in old:
+                (self.directory / name).unlink()
+            self._fsync_dir()
+            return old
+
+    def _starts_cleanly(self, name: str) -> bool:
+        with (self.directory / name).open("rb") as fh:
+            first = fh.readline()
+        try:
+            return bool(parse_line(first).get("kind") == "segment_start")
+        except orjson.JSONDecodeError:
+            return False
+
+    def checkpoint(self) -> Checkpoint:
+        """Make every record durable, then write, sign and anchor a checkpoint."""
+        with self._mutex, self._flock():
+            self._check_ok()
+            self._refresh()
+            self._sync_now()
+            return self._write_checkpoint()
+
+    def status(self) -> dict[str, Any]:
+        """Return a JSON-ready summary for health checks."""
+        return {
+            "state": self._state,
+            "durability": self.durability,
+            "segment": self._segment,
+            "next_seq": self._next_seq,
+            "error": None if self._failure is None else str(self._failure),
+        }
+
+    def close(self) -> None:
+        """Flush, write a final checkpoint and release the files (idempotent)."""
+        with self._mutex:
+            if self._state == "closed":
+                return
+            self._stop_flusher()
+            if self._state == "ok":
+                try:
+                    with self._flock():
+                        self._refresh()
+                        self._sync_now()
+                        if self._next_seq > self._checkpointed_seq:
+                            self._write_checkpoint()
+                except AuditError:
+                    _LOG.exception("audit writer could not close cleanly")
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            os.close(self._lock_fd)
+            if self._state_capture is not None:
+                self._state_capture.close()
+            if self._state == "ok":
+                self._state = "closed"
+
+    def __enter__(self) -> AuditWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- append path --------------------------------------------------------------------
+
+    def _append_checked(self, kind: str, fields: dict[str, Any]) -> int:
+        reserved = RESERVED_FIELDS.intersection(fields)
+        if reserved:
+            msg = f"field names {sorted(reserved)!r} are reserved by the record format"
+            raise ValueError(msg)
+        self._check_ok()
+        if (
+            kind in _STATE_KINDS
+            and self._state_capture is not None
+            and "system_state" not in fields
+        ):
+            fields = {**fields, "system_state": self._state_capture.capture()}
+        with self._mutex:
+            self._check_ok()
+            with self._flock():
+                self._refresh()
+                now = self.clock.time_ns()
+                if utc_day(now) != self._segment[6:14] or self._size >= self.rotate_bytes:
+                    self._rotate(now)
+                seq = self._write_record(kind, fields, now)
+                if self.durability == "sync":
+                    self._fsync(self._fd)
+                    ticket = 0
+                else:
+                    with self._cond:
+                        self._written += 1
+                        ticket = self._written
+                        self._cond.notify_all()
+                if self._checkpoint_due():
+                    self._sync_now()
+                    self._write_checkpoint()
+        if self.durability == "group":
+            self._wait_durable(ticket)
+        return seq
+
+    def _write_record(self, kind: str, fields: dict[str, Any], now: int) -> int:
+        seq = self._next_seq
+        line, h = encode_line(
+            self._chain,
+            self._head,
+            seq=seq,
+            ts=format_ts(now),
+            mono_ns=self.clock.monotonic_ns(),
+            kind=kind,
+            record_id=str(ULID.from_timestamp(now / 1e9)),
+            writer=self._writer_json,
+            fields=fields,
+        )
+        self._write_bytes(line)
+        self._head = h
+        self._next_seq = seq + 1
+        return seq
+
+    def _write_bytes(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+                self._size += written
+        except OSError as exc:
+            self._fail(exc)
+            msg = f"audit write to {self._segment!r} failed: {exc}; the writer failed closed"
+            raise AuditWriterFailedError(msg) from exc
+
+    def _fsync(self, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            self._fail(exc)
+            msg = f"audit fsync of {self._segment!r} failed: {exc}; the writer failed closed"
+            raise AuditWriterFailedError(msg) from exc
+
+    def _sync_now(self) -> None:
+        with self._fsync_lock:
+            self._fsync(self._fd)
+        with self._cond:
+            self._durable = self._written
+            self._cond.notify_all()
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            self._fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _check_ok(self) -> None:
+        if self._state == "failed":
+            msg = f"audit writer failed closed earlier ({self._failure}); appends are refused"
+            raise AuditWriterFailedError(msg)
+        if self._state == "closed":
+            msg = "audit writer is closed"
+            raise AuditError(msg)
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._cond:
+            if self._state == "failed":
+                return
+            self._state = "failed"
+            self._failure = exc
+        _LOG.critical("audit writer failed closed: %s", exc)
+        # the kill switch runs before any waiting caller is told, so trading stops first
+        if self._kill_switch is not None:
+            try:
+                self._kill_switch(exc)
+            except Exception:
+                _LOG.exception("audit kill-switch callback raised")
+        with self._cond:
+            self._cond.notify_all()
+
+    @contextmanager
+    def _flock(self) -> Iterator[None]:
+        if self._lock_mode == "owner":
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    # -- group and async ----------------------------------------------------------------
+
+    def _wait_durable(self, ticket: int) -> None:
+        with self._cond:
+            while self._durable < ticket and self._state != "failed":
+                self._cond.wait()
+            if self._durable < ticket:
+                msg = f"audit fsync failed ({self._failure}); the record is not durable"
+                raise AuditWriterFailedError(msg) from self._failure
+
+    def _flush_loop(self) -> None:
+        delay = self._flush_interval if self.durability == "async" else 0.0
+        while True:
+            with self._cond:
+                while not self._stopping and self._written == self._durable:
+                    self._cond.wait()
+                if self._written == self._durable or self._state == "failed":
+                    return
+                if delay:
+                    self._cond.wait_for(
+                        lambda: self._stopping or self._written - self._durable >= self._flush_max,
+                        timeout=delay,
+                    )
+                target = self._written
+            with self._fsync_lock:
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    self._fail(exc)
+                    return
+            with self._cond:
+                self._durable = max(self._durable, target)
+                self._cond.notify_all()
+
+    def _stop_flusher(self) -> None:
+        if self._flusher is None:
+            return
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._flusher.join()
+        self._flusher = None
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def _checkpoint_due(self) -> bool:
+        if self._next_seq - self._checkpointed_seq >= self.checkpoint_every_records:
+            return True
+        elapsed = (self.clock.monotonic_ns() - self._last_checkpoint_mono) / 1e9
+        return elapsed >= self.checkpoint_every_seconds
+
+    def _write_checkpoint(
+        self,
+        *,
+        segment: str | None = None,
+        size: int | None = None,
+        head: bytes | None = None,
+        offset: int | None = None,
+        segment_sha256: str | None = None,
+    ) -> Checkpoint:
+        cp = Checkpoint(
+            origin=self.origin,
+            size=self._next_seq if size is None else size,
+            head=self._head if head is None else head,
+            ts=format_ts(self.clock.time_ns()),
+            segment=self._segment if segment is None else segment,
+            offset=self._size if offset is None else offset,
+            segment_sha256=segment_sha256,
+        )
+        if self._signing_key is not None:
+            cp = cp.signed(self._signing_key, self._key_name)
+        path = self.directory / "checkpoints.jsonl"
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size_now = os.fstat(fd).st_size
+            line = cp.to_json()
+            if size_now and os.pread(fd, 1, size_now - 1) != b"\n":
+                line = b"\n" + line
+            try:
+                os.write(fd, line)
+            except OSError as exc:
+                self._fail(exc)
+                raise AuditWriterFailedError(str(exc)) from exc
+            self._fsync(fd)
+        finally:
+            os.close(fd)
+        self._checkpointed_seq = max(self._checkpointed_seq, cp.size)
+        self._last_checkpoint_mono = self.clock.monotonic_ns()
+        if self._anchor is not None:
+            try:
+                self._anchor(cp)
+            except Exception:
+                self.anchor_errors += 1
+                _LOG.exception("audit anchor failed for checkpoint size=%d", cp.size)
+        return cp
+
+    # -- recovery, tail refresh, rotation -----------------------------------------------
+
+    def _chain_start(self, segments: list[str], index: int) -> tuple[bytes, int]:
+        """Return ``(prev_h, seq)`` the segment at ``index`` continues from."""
+        name = segments[index]
+        with (self.directory / name).open("rb") as fh:
+            first = fh.readline()
+        try:
+            obj = parse_line(first)
+            if obj.get("kind") == "segment_start":
+                return bytes.fromhex(str(obj["prev_head"])), int(obj["seq"])
+        except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+            pass  # torn or absent segment_start: continue from the previous segment
+        if index == 0:
+            return genesis_head(self.instance_id), 0
+        prev = self._scan_file(segments, index - 1)
+        return prev.head, prev.next_seq
+
+    def _scan_file(self, segments: list[str], index: int) -> SegmentScan:
+        prev_h, seq = self._chain_start(segments, index)
+        data = (self.directory / segments[index]).read_bytes()
+        return scan(self._chain, data, prev_h, seq)
+
+    def _recover(self) -> None:
+        segments = list_segments(self.directory)
+        if not segments:
+            self._create_segment(
+                _segment_name(utc_day(self.clock.time_ns()), 1),
+                prev_segment=None,
+                prev_head=genesis_head(self.instance_id),
+                seq=0,
+            )
+            return
+        name = segments[-1]
+        path = self.directory / name
+        prev_h, seq = self._chain_start(segments, len(segments) - 1)
+        data = path.read_bytes()
+        result = scan(self._chain, data, prev_h, seq)
+        checkpoints = load_checkpoints(self.directory / "checkpoints.jsonl")
+        self._check_watermark(name, result, checkpoints)
+        if result.tail == "corrupt":
+            assert result.problem is not None
+            msg = (
+                f"CORRUPTION {name} @{result.problem.offset} seq {result.problem.seq}: "
+                f"{result.problem.reason}; refusing to start"
+            )
+            raise AuditCorruptionError(msg)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        self._segment, self._size = name, len(data)
+        self._head, self._next_seq = result.head, result.next_seq
+        self._segment_first_seq = result.first_seq if result.first_seq is not None else seq
+        self._checkpointed_seq = max((c.size for c in checkpoints), default=0)
+        if not data:
+            self._write_segment_start(prev_segment=segments[-2] if len(segments) > 1 else None)
+        elif result.tail == "torn":
+            self._fence(result.end_offset, data[result.end_offset :])
+        if result.sealed:
+            self._open_next(result, segments)
+        elif len(segments) > 1:
+            self._ensure_sealed_checkpoint(segments, checkpoints)
+        # whatever a crash left in the page cache is made durable, entries and names alike
+        self._sync_now()
+        self._fsync_dir()
+
+    def _check_watermark(
+        self, name: str, result: SegmentScan, checkpoints: list[Checkpoint]
+    ) -> None:
+        marks = [c for c in checkpoints if c.segment == name]
+        if not marks:
+            return
+        mark = marks[-1]
+        covered = any(end == mark.offset and h == mark.head for _seq, end, h in result.heads)
+        if not covered:
+            where = result.problem.offset if result.problem else result.end_offset
+            msg = (
+                f"CORRUPTION {name} @{where}: damage before the checkpoint watermark "
+                f"(offset {mark.offset}, size {mark.size}); refusing to start, nothing was changed"
+            )
+            raise AuditCorruptionError(msg)
+
+    def _fence(self, offset: int, region: bytes) -> None:
+        if b"\n" not in region:
+            # a record complete but for its newline is the writer's own bytes: finish it
+            check = check_line(self._chain, region + b"\n", self._head, self._next_seq)
+            if check.ok:
+                self._write_bytes(b"\n")
+                self._fsync(self._fd)
+                self._head, self._next_seq = check.h, self._next_seq + 1
+                return
+        torn = region if region.endswith(b"\n") else region + b"\n"
+        if torn is not region:
+            self._write_bytes(b"\n")
+        fields = {
+            "torn": {
+                "offset": offset,
+                "length": len(torn),
+                "sha256": hashlib.sha256(torn).hexdigest(),
+            }
+        }
+        self._write_record("recovery", fields, self.clock.time_ns())
+        self._fsync(self._fd)
+        _LOG.warning(
+            "audit: fenced a torn tail of %d bytes at %s @%d", len(torn), self._segment, offset
+        )
+
+    def _refresh(self) -> None:
+        if self._lock_mode == "owner":
+            return
+        size = os.fstat(self._fd).st_size
+        if size == self._size:
+            return
+        with (self.directory / self._segment).open("rb") as fh:
+            fh.seek(self._size)
+            data = fh.read(size - self._size)
+        result = scan(self._chain, data, self._head, self._next_seq, base=self._size)
+        if result.tail == "corrupt":
+            assert result.problem is not None
+            exc = AuditCorruptionError(
+                f"CORRUPTION {self._segment} @{result.problem.offset} seq {result.problem.seq}: "
+                f"{result.problem.reason}"
+            )
+            self._fail(exc)
+            raise exc
+        start = self._size
+        self._size = start + len(data)
+        self._head, self._next_seq = result.head, result.next_seq
+        if result.tail == "torn":
+            self._fence(result.end_offset, data[result.end_offset - start :])
+        if result.sealed:
+            self._follow_rotation()
+
+    def _follow_rotation(self) -> None:
+        segments = list_segments(self.directory)
+        later = segments[segments.index(self._segment) + 1 :]
+        if not later:
+            return
+        with self._fsync_lock:
+            os.close(self._fd)
+            self._segment, self._size = later[0], 0
+            self._fd = os.open(self.directory / later[0], os.O_WRONLY | os.O_APPEND)
+        self._segment_first_seq = self._next_seq
+        self._refresh()
+        if self._size == 0:
+            self._write_segment_start(prev_segment=segments[segments.index(later[0]) - 1])
+
+    def _rotate(self, now: int) -> None:
+        sealed, sealed_size = self._segment, 0
+        first = self._segment_first_seq
+        self._write_record(
+            "segment_end",
+            {"records": self._next_seq + 1 - first, "first_seq": first, "last_seq": self._next_seq},
+            now,
+        )
+        self._sync_now()
+        sealed_size = self._size
+        self._step("segment_end")
+        number = int(sealed[15:21]) + 1
+        self._create_segment(
+            _segment_name(utc_day(now), number),
+            prev_segment=sealed,
+            prev_head=self._head,
+            seq=self._next_seq,
+        )
+        self._seal_checkpoint(sealed, sealed_size, self._segment_first_seq, self._sealed_head)
+
+    def _open_next(self, sealed_scan: SegmentScan, segments: list[str]) -> None:
+        sealed = segments[-1]
+        number = int(sealed[15:21]) + 1
+        self._create_segment(
+            _segment_name(utc_day(self.clock.time_ns()), number),
+            prev_segment=sealed,
+            prev_head=sealed_scan.head,
+            seq=sealed_scan.next_seq,
+        )
+        self._seal_checkpoint(
+            sealed, sealed_scan.end_offset, sealed_scan.next_seq, sealed_scan.head
+        )
+
+    def _seal_checkpoint(self, sealed: str, sealed_size: int, size: int, head: bytes) -> None:
+        data = (self.directory / sealed).read_bytes()[:sealed_size]
+        self._write_checkpoint(
+            segment=sealed,
+            size=size,
+            head=head,
+            offset=sealed_size,
+            segment_sha256=hashlib.sha256(data).hexdigest(),
+        )
+        self._step("checkpoint")
+
+    def _ensure_sealed_checkpoint(self, segments: list[str], checkpoints: list[Checkpoint]) -> None:
+        sealed = segments[-2]
+        if any(c.segment == sealed and c.segment_sha256 for c in checkpoints):
+            return
+        result = self._scan_file(segments, len(segments) - 2)
+        if result.sealed:
+            self._seal_checkpoint(sealed, result.end_offset, result.next_seq, result.head)
+
+    def _create_segment(
+        self, name: str, *, prev_segment: str | None, prev_head: bytes, seq: int
+    ) -> None:
+        path = self.directory / name
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
+        self._sealed_head = prev_head
+        with self._fsync_lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+            self._fd, self._segment, self._size = fd, name, 0
+        self._head, self._next_seq = prev_head, seq
+        self._step("segment_created")
+        self._write_segment_start(prev_segment=prev_segment)
+
+    def _write_segment_start(self, *, prev_segment: str | None) -> None:
+        self._segment_first_seq = self._next_seq
+        self._write_record(
+            "segment_start",
+            {
+                "segment": self._segment,
+                "prev_segment": prev_segment,
+                "prev_head": self._head.hex(),
+                "instance": self.instance_id,
+                "mac": "hmac-sha256" if self._chain.keyed else "sha256",
+            },
+            self.clock.time_ns(),
+        )
+        self._step("segment_start")
+        self._sync_now()
+        self._fsync_dir()
+        self._step("fsynced")
+
+    def _step(self, name: str) -> None:
+        if self._after_step is not None:
+            self._after_step(name)
