@@ -37,20 +37,30 @@ def _inter_correlation(rows: list[tuple[float, ...]]) -> float:
     return signal_metrics.inter_signal_correlation(matrix)
 
 
-def signals(stats: SignalStats) -> dict[str, Any]:
-    """Return the original design's ``SignalMetrics`` fields plus counts."""
+def _windows(stats: SignalStats) -> dict[str, Any]:
+    # the fields derived from the rolling windows; they change only with signals and outcomes
     strengths = np.fromiter(stats.strengths, dtype=float, count=len(stats.strengths))
     decay = _decay(stats.decay)
+    return {
+        "signal_volatility": _volatility(strengths),
+        "signal_decay_rate": decay.decay_rate,
+        "signal_half_life": decay.half_life,
+        "signal_autocorrelation": signal_metrics.autocorrelation(strengths)
+        if strengths.shape[0] >= 2
+        else math.nan,
+        "inter_signal_correlation": _inter_correlation(list(stats.rows)),
+    }
+
+
+def signals(stats: SignalStats) -> dict[str, Any]:
+    """Return the original design's ``SignalMetrics`` fields plus counts.
+
+    The window-derived fields (pairwise correlations, decay fit) are recomputed only when a
+    signal or outcome arrived since the last snapshot: scrapes and the stream read the cache.
+    """
+    cached = stats.cached_windows
+    if cached is None or cached[0] != stats.version:
+        cached = stats.cached_windows = (stats.version, _windows(stats))
     view = stats.base_view()
-    view.update(
-        {
-            "signal_volatility": _volatility(strengths),
-            "signal_decay_rate": decay.decay_rate,
-            "signal_half_life": decay.half_life,
-            "signal_autocorrelation": signal_metrics.autocorrelation(strengths)
-            if strengths.shape[0] >= 2
-            else math.nan,
-            "inter_signal_correlation": _inter_correlation(list(stats.rows)),
-        }
-    )
+    view.update(cached[1])
     return view

@@ -45,6 +45,7 @@ class SignalStats:
         "bars_held_sum",
         "bars_to_profit_count",
         "bars_to_profit_sum",
+        "cached_windows",
         "confidence_count",
         "confidence_sum",
         "decay",
@@ -57,6 +58,7 @@ class SignalStats:
         "signals",
         "strengths",
         "symbol_columns",
+        "version",
     )
 
     def __init__(self, window: int) -> None:
@@ -76,10 +78,14 @@ class SignalStats:
         self.decay: dict[int, list[int]] = {}  # bars_held -> [hits, outcomes]
         self.symbol_columns: OrderedDict[str, float] = OrderedDict()
         self.rows: deque[tuple[float, ...]] = deque(maxlen=window)
+        # bumped by every change to the windows; the snapshot caches what it derives from them
+        self.version = 0
+        self.cached_windows: tuple[int, dict[str, Any]] | None = None
 
     def add_signal(self, symbol: str, direction: str, confidence: float | None) -> None:
         """Count a signal and add its strength to the rolling windows."""
         self.signals += 1
+        self.version += 1
         if confidence is not None:
             self.confidence_sum += confidence
             self.confidence_count += 1
@@ -100,6 +106,7 @@ class SignalStats:
     ) -> None:
         """Count an outcome; ``direction`` is the matched signal's (None if unknown)."""
         self.outcomes += 1
+        self.version += 1
         if pnl is not None:
             self.pnl_known += 1
             if pnl > 0:
