@@ -10,7 +10,7 @@ from algowatch.journal._base import Journal, JournalRow, dedupe
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["POSTGRES_TABLE", "PostgresJournal"]
+__all__ = ["POSTGRES_TABLE", "PostgresJournal", "redact_dsn"]
 
 POSTGRES_TABLE: Final = "algowatch_journal"
 
