@@ -1,0 +1,539 @@
+"""The SDK a trading system uses to send its events to the algowatch service.
+
+- :class:`Client` (threads) and :class:`AsyncClient` (asyncio) buffer events in a
+  bounded buffer and post them in batches from the background, with retries.
+- :class:`InProcessMonitor` runs the service inside the bot's process (a Monitor
+  plus the app on a free loopback port, in a background thread).
+
+The helpers (``order_submitted``, ``order_filled``, ``mark``, ...) never wait on
+the network. Policy when the buffer is full (the service is down or slower than
+the bot): wait up to ``block_seconds`` for room (``Client`` only; 0 by default),
+then ``overflow="drop_oldest"`` discards the oldest waiting event (counted in
+:attr:`ClientStats.dropped`) or ``overflow="raise"`` raises
+:class:`BufferFullError`. Retries are safe: every event carries an ``event_id``
+(a ULID, assigned once) and the service ignores ids it already stored. A
+:class:`Client` still open when the interpreter exits gets two seconds to deliver
+its buffer; call :meth:`Client.close` (or use ``with``) to choose the deadline.
+
+Examples
+--------
+>>> import tempfile
+>>> from algowatch.settings import Settings
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     with InProcessMonitor(Settings(data_dir=tmp)) as service:
+...         with service.client() as client:
+...             client.mark("AAPL", 190.5)
+...             client.flush(timeout=10)
+...         service.snapshot()["events_applied"]
+True
+1
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import random
+import threading
+import time
+import weakref
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+
+from algowatch import events as ev
+from algowatch._client_base import (
+    BufferFullError,
+    ClientClosedError,
+    ClientStats,
+    Delivery,
+    EventBuffer,
+    EventHelpers,
+    OverflowPolicy,
+    classify,
+)
+from algowatch.clock import Clock
+from algowatch.settings import Settings
+
+if TYPE_CHECKING:
+    from algowatch.monitor import Monitor
+    from algowatch.server import ServerThread
+
+__all__ = [
+    "AsyncClient",
+    "BufferFullError",
+    "Client",
+    "ClientClosedError",
+    "ClientStats",
+    "InProcessMonitor",
+    "OverflowPolicy",
+]
+
+_PATH = "/api/v1/events"
+_HEADERS = {"content-type": "application/x-ndjson"}
+# Clients still open when the interpreter exits get this long to deliver their buffer.
+_EXIT_FLUSH_SECONDS = 2.0
+_OPEN_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_clients() -> None:
+    for client in list(_OPEN_CLIENTS):
+        client.close(timeout=_EXIT_FLUSH_SECONDS)
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+class _Options:
+    # Validated constructor options shared by both clients.
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        flush_interval_seconds: float,
+        backoff_initial_seconds: float,
+        backoff_max_seconds: float,
+    ) -> None:
+        if batch_size < 1:
+            msg = f"batch_size must be >= 1, received {batch_size!r}"
+            raise ValueError(msg)
+        if flush_interval_seconds <= 0:
+            msg = f"flush_interval_seconds must be > 0, received {flush_interval_seconds!r}"
+            raise ValueError(msg)
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval_seconds
+        self.backoff_initial = backoff_initial_seconds
+        self.backoff_max = backoff_max_seconds
+
+
+class Client(EventHelpers):
+    """Send events to an algowatch service from a background thread.
+
+    Parameters
+    ----------
+    base_url
+        The service, e.g. ``"http://127.0.0.1:8000"``.
+    token
+        The service's bearer token (``ALGOWATCH_TOKEN``), if it requires one.
+    batch_size
+        Events per request (at most).
+    flush_interval_seconds
+        A partial batch waits at most this long before it is sent.
+    max_buffer_events
+        Events that may wait in memory; then ``overflow`` applies.
+    overflow
+        ``"drop_oldest"`` (default) or ``"raise"`` (:class:`BufferFullError`).
+    block_seconds
+        Budget a helper may wait for room in a full buffer before ``overflow`` applies.
+    timeout_seconds
+        HTTP timeout per request.
+    backoff_initial_seconds, backoff_max_seconds
+        Retry waits double from the first to the second (with jitter), and a
+        ``Retry-After`` from the service is honoured.
+    clock
+        Source of ``ts`` for events built by the helpers.
+    strategy, account
+        Default labels of the events.
+    transport
+        An ``httpx`` transport (tests).
+
+    Examples
+    --------
+    >>> client = Client("http://127.0.0.1:9", flush_interval_seconds=60)
+    >>> client.order_submitted("o1", "AAPL", "buy", 10, "limit", limit_price=190.0)
+    >>> client.stats().buffered
+    1
+    >>> client.close(timeout=0)
+    False
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        batch_size: int = 1000,
+        flush_interval_seconds: float = 0.25,
+        max_buffer_events: int = 100_000,
+        overflow: OverflowPolicy = "drop_oldest",
+        block_seconds: float = 0.0,
+        timeout_seconds: float = 10.0,
+        backoff_initial_seconds: float = 0.05,
+        backoff_max_seconds: float = 5.0,
+        clock: Clock | None = None,
+        strategy: str = "default",
+        account: str = "default",
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._options = _Options(
+            batch_size=batch_size,
+            flush_interval_seconds=flush_interval_seconds,
+            backoff_initial_seconds=backoff_initial_seconds,
+            backoff_max_seconds=backoff_max_seconds,
+        )
+        self._init_helpers(clock, strategy, account)
+        self._buffer = EventBuffer(max_buffer_events, overflow, block_seconds)
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers=_headers(token),
+            timeout=timeout_seconds,
+            transport=transport,
+        )
+        self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._wake = threading.Event()
+        self._abandon = threading.Event()
+        self._stopping = False
+        self._closed = False
+        self.last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="algowatch-client", daemon=True)
+        self._thread.start()
+        _OPEN_CLIENTS.add(self)
+
+    def emit(self, event: ev.Event) -> None:
+        """Enqueue an event built by the caller (see the typed helpers).
+
+        Raises
+        ------
+        BufferFullError
+            When the buffer is full and ``overflow="raise"``.
+        ClientClosedError
+            After :meth:`close`.
+        """
+        if self._closed:
+            msg = "the algowatch client is closed; create a new one"
+            raise ClientClosedError(msg)
+        if self._buffer.put(event, may_block=True) >= self._options.batch_size:
+            self._wake.set()
+
+    def stats(self) -> ClientStats:
+        """Return the client's counters."""
+        return self._buffer.stats()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Send every event enqueued so far; return whether all were settled in time.
+
+        Settled means answered 202, or discarded by the overflow policy or as invalid.
+        """
+        buffer = self._buffer
+        with buffer.lock:
+            target = buffer.counts.enqueued
+        self._wake.set()
+        with buffer.lock:
+            return buffer.done.wait_for(lambda: buffer.counts.done >= target, timeout)
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Flush for up to ``timeout`` seconds, then stop; return whether all were sent.
+
+        Events still undelivered at the deadline are counted in ``stats().failed``.
+        """
+        if self._closed:
+            return True
+        flushed = self.flush(timeout)
+        self._closed = True
+        self._abandon.set()
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+        self._http.close()
+        _OPEN_CLIENTS.discard(self)
+        return flushed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._options.flush_interval)
+            self._wake.clear()
+            while batch := self._buffer.take(self._options.batch_size):
+                self._deliver(batch)
+            if self._stopping:
+                return
+
+    def _deliver(self, batch: list[ev.Event]) -> None:
+        delivery = Delivery(
+            batch,
+            self._buffer,
+            rng=self._rng,
+            backoff_initial=self._options.backoff_initial,
+            backoff_max=self._options.backoff_max,
+        )
+        while (item := delivery.next_part()) is not None:
+            if self._abandon.is_set():
+                delivery.abandon()
+                break
+            part, body = item
+            try:
+                response: httpx.Response | None = self._http.post(
+                    _PATH, content=body, headers=_HEADERS
+                )
+                error: Exception | None = None
+            except httpx.HTTPError as exc:
+                response, error = None, exc
+            wait = delivery.record(part, classify(response, error))
+            if wait is not None:
+                self._abandon.wait(wait)
+        self.last_error = delivery.last_error or self.last_error
+
+
+class AsyncClient(EventHelpers):
+    """Send events to an algowatch service from an asyncio task.
+
+    Same parameters as :class:`Client` except ``block_seconds``: the async helpers
+    never wait, so a full buffer applies ``overflow`` at once. Call the helpers
+    from the event loop's thread; use ``async with`` or :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        batch_size: int = 1000,
+        flush_interval_seconds: float = 0.25,
+        max_buffer_events: int = 100_000,
+        overflow: OverflowPolicy = "drop_oldest",
+        timeout_seconds: float = 10.0,
+        backoff_initial_seconds: float = 0.05,
+        backoff_max_seconds: float = 5.0,
+        clock: Clock | None = None,
+        strategy: str = "default",
+        account: str = "default",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._options = _Options(
+            batch_size=batch_size,
+            flush_interval_seconds=flush_interval_seconds,
+            backoff_initial_seconds=backoff_initial_seconds,
+            backoff_max_seconds=backoff_max_seconds,
+        )
+        self._init_helpers(clock, strategy, account)
+        self._buffer = EventBuffer(max_buffer_events, overflow, 0.0)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=_headers(token),
+            timeout=timeout_seconds,
+            transport=transport,
+        )
+        self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._wake: asyncio.Event | None = None
+        self._progress: asyncio.Event | None = None
+        self._abandon: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._closed = False
+        self.last_error: str | None = None
+
+    def _ensure_started(self) -> None:
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._progress = asyncio.Event()
+            self._abandon = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="algowatch-async-client"
+            )
+
+    def emit(self, event: ev.Event) -> None:
+        """Enqueue an event built by the caller (see the typed helpers).
+
+        Raises
+        ------
+        BufferFullError
+            When the buffer is full and ``overflow="raise"``.
+        ClientClosedError
+            After :meth:`aclose`.
+        """
+        if self._closed:
+            msg = "the algowatch client is closed; create a new one"
+            raise ClientClosedError(msg)
+        if self._task is None:
+            self._ensure_started()
+        if self._buffer.put(event, may_block=False) >= self._options.batch_size:
+            assert self._wake is not None
+            self._wake.set()
+
+    def stats(self) -> ClientStats:
+        """Return the client's counters."""
+        return self._buffer.stats()
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Send every event enqueued so far; return whether all were settled in time."""
+        target = self._buffer.stats().enqueued
+        if self._buffer.counts.done >= target:
+            return True
+        self._ensure_started()
+        assert self._wake is not None
+        assert self._progress is not None
+        self._wake.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._buffer.counts.done < target:
+            self._progress.clear()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    async def aclose(self, timeout: float = 10.0) -> bool:
+        """Flush for up to ``timeout`` seconds, then stop; return whether all were sent."""
+        if self._closed:
+            return True
+        flushed = await self.flush(timeout)
+        self._closed = True
+        self._stopping = True
+        if self._task is not None:
+            assert self._abandon is not None
+            assert self._wake is not None
+            self._abandon.set()
+            self._wake.set()
+            await self._task
+        await self._http.aclose()
+        return flushed
+
+    async def __aenter__(self) -> Self:
+        self._ensure_started()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._options.flush_interval)
+            self._wake.clear()
+            while batch := self._buffer.take(self._options.batch_size):
+                await self._deliver(batch)
+            if self._stopping:
+                return
+
+    async def _deliver(self, batch: list[ev.Event]) -> None:
+        assert self._abandon is not None
+        assert self._progress is not None
+        delivery = Delivery(
+            batch,
+            self._buffer,
+            rng=self._rng,
+            backoff_initial=self._options.backoff_initial,
+            backoff_max=self._options.backoff_max,
+        )
+        while (item := delivery.next_part()) is not None:
+            if self._abandon.is_set():
+                delivery.abandon()
+                break
+            part, body = item
+            try:
+                response: httpx.Response | None = await self._http.post(
+                    _PATH, content=body, headers=_HEADERS
+                )
+                error: Exception | None = None
+            except httpx.HTTPError as exc:
+                response, error = None, exc
+            wait = delivery.record(part, classify(response, error))
+            self._progress.set()
+            if wait is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._abandon.wait(), wait)
+        self._progress.set()
+        self.last_error = delivery.last_error or self.last_error
+
+
+class InProcessMonitor:
+    """Run the algowatch service inside this process, for a single-process bot.
+
+    A :class:`~algowatch.monitor.Monitor` and the whole app (dashboard, API,
+    ``/metrics``, health) are served by uvicorn from a background thread on a
+    loopback port (``port=0``: a free one, see :attr:`url`). The bot sends events
+    with :meth:`client`, exactly as it would to a separate service, so events are
+    journaled before they count and the state survives a restart.
+
+    Parameters
+    ----------
+    settings
+        The configuration (``data_dir`` holds the journal); the host must be loopback.
+    clock
+        The service's clock.
+    port
+        The port to listen on; 0 picks a free one.
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, *, clock: Clock | None = None, port: int = 0
+    ) -> None:
+        from algowatch.monitor import Monitor  # noqa: PLC0415 - keeps the SDK import light
+
+        self.settings = settings or Settings()
+        self._clock = clock
+        self._port = port
+        self.monitor: Monitor = Monitor(self.settings.monitor, clock=clock)
+        self._server: ServerThread | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the service's base URL (after :meth:`start`)."""
+        if self._server is None:
+            msg = "the in-process monitor is not started; call start() first"
+            raise ClientClosedError(msg)
+        return self._server.url
+
+    def start(self) -> Self:
+        """Open the journal, replay it, and start serving; return self."""
+        from algowatch.server import ServerThread, create_app  # noqa: PLC0415
+
+        app = create_app(self.settings, clock=self._clock, monitor=self.monitor)
+        self._server = ServerThread(app, host=self.settings.server.host, port=self._port)
+        self._server.start()
+        return self
+
+    def client(self, **options: Any) -> Client:
+        """Return a :class:`Client` connected to this service (options as for Client)."""
+        options.setdefault("token", self.settings.server.token)
+        options.setdefault("clock", self._clock)
+        return Client(self.url, **options)
+
+    def snapshot(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Return the Monitor's snapshot, computed safely on the service's thread."""
+        if self._server is None:
+            msg = "the in-process monitor is not started; call start() first"
+            raise ClientClosedError(msg)
+        return self._server.call(self.monitor.snapshot, timeout=timeout)
+
+    def stop(self) -> None:
+        """Stop serving: queued batches reach the journal, which is then closed."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

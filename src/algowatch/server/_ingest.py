@@ -1,0 +1,172 @@
+"""``POST /api/v1/events``: validate a whole batch, journal it, then apply it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from algowatch.errors import InvalidEventError, ServiceUnavailableError
+from algowatch.events import BatchResult, decode_batch, event_types
+from algowatch.server._auth import require_token
+from algowatch.server._responses import json_response, problem
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"], dependencies=[Depends(require_token)])
+
+_CONTENT_TYPES = ("application/json", "application/x-ndjson")
+# Bodies above this size are decoded on a worker thread so the event loop keeps serving.
+_THREAD_DECODE_BYTES = 256 * 1024
+
+
+class FieldProblem(BaseModel):
+    """One invalid field."""
+
+    field: str = Field(examples=["order_filled.quantity"])
+    message: str = Field(examples=["must be > 0, received -5"])
+
+
+class InvalidEvent(BaseModel):
+    """One invalid event of a rejected batch."""
+
+    index: int | None = Field(description="0-based position in the batch; null for the body")
+    line: int | None = Field(description="1-based NDJSON line, when the body is NDJSON")
+    errors: list[FieldProblem]
+
+
+class BatchRejected(BaseModel):
+    """422: nothing of the batch was applied."""
+
+    detail: str
+    invalid: list[InvalidEvent]
+
+
+class BatchAccepted(BaseModel):
+    """202: the batch is in the journal and applied."""
+
+    received: int = Field(description="events in the batch")
+    accepted: int = Field(description="new events, journaled and applied")
+    duplicates: list[str] = Field(description="event_id of each event already known (ignored)")
+
+
+class Problem(BaseModel):
+    """An error with a human-readable ``detail``."""
+
+    detail: str
+
+
+_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": list(event_types())},
+        "ts": {"type": "string", "format": "date-time"},
+        "event_id": {"type": "string"},
+        "strategy": {"type": "string"},
+        "account": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+_OPENAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": _EVENT_SCHEMA}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def _invalid_payload(errors: list[InvalidEventError], received: int | None) -> dict[str, Any]:
+    invalid = [
+        {
+            "index": exc.index,
+            "line": exc.line,
+            "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
+        }
+        for exc in errors
+    ]
+    if received is None:
+        detail = "the body is not a JSON array or NDJSON of events; nothing was applied"
+    else:
+        detail = f"{len(errors)} of {received} events are invalid; nothing was applied"
+    return {"detail": detail, "invalid": invalid}
+
+
+async def _read_body(request: Request, limit: int) -> bytes | Response:
+    declared = request.headers.get("content-length")
+    too_large = problem(413, f"the body is larger than the limit of {limit} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    summary="Ingest a batch of events (JSON array or NDJSON)",
+    response_model=BatchAccepted,
+    responses={
+        401: {"model": Problem, "description": "missing or wrong bearer token"},
+        413: {"model": Problem, "description": "body larger than server.max_body_bytes"},
+        415: {"model": Problem, "description": "not application/json or application/x-ndjson"},
+        422: {"model": BatchRejected, "description": "invalid events; nothing applied"},
+        503: {"model": Problem, "description": "journal behind or failing; retry after"},
+    },
+    openapi_extra=_OPENAPI_BODY,
+)
+async def post_events(request: Request) -> Response:
+    """Validate the whole batch, store it in the journal, then apply it.
+
+    The response is sent only once the events are durable. A batch is all or
+    nothing: one invalid event rejects the batch (422, every invalid field listed)
+    and nothing is applied. Events whose ``event_id`` is already known are
+    ignored and listed in ``duplicates``; events without ``ts`` get the receive time.
+    """
+    service = request.app.state.service
+    settings = service.settings.server
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in _CONTENT_TYPES:
+        return problem(
+            415,
+            f"content-type must be one of {', '.join(_CONTENT_TYPES)}, received {media_type!r}",
+        )
+    body = await _read_body(request, settings.max_body_bytes)
+    if isinstance(body, Response):
+        return body
+    received_ns = service.clock.time_ns()
+    try:
+        if len(body) > _THREAD_DECODE_BYTES:
+            batch: BatchResult = await run_in_threadpool(decode_batch, body, default_ts=received_ns)
+        else:
+            batch = decode_batch(body, default_ts=received_ns)
+    except InvalidEventError as exc:
+        service.count("rejected_batches")
+        return json_response(_invalid_payload([exc], None), status_code=422)
+    if batch.errors:
+        service.count("rejected_batches")
+        total = len(batch.events) + len(batch.errors)
+        return json_response(_invalid_payload(batch.errors, total), status_code=422)
+    try:
+        result = await service.submit(batch.events)
+    except ServiceUnavailableError as exc:
+        return problem(
+            503, str(exc), headers={"Retry-After": str(max(1, settings.retry_after_seconds))}
+        )
+    return json_response(
+        {"received": result.received, "accepted": result.accepted, "duplicates": result.duplicates},
+        status_code=202,
+    )

@@ -1,0 +1,324 @@
+"""POST /api/v1/events: all-or-nothing batches, 4xx naming the field, durability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from algowatch.events import encode_events
+from algowatch.server import create_app
+from algowatch.settings import Settings
+from algowatch.testing import EventFactory, FakeClock
+
+from .conftest import make_settings, state
+
+URL = "/api/v1/events"
+JSON = {"content-type": "application/json"}
+NDJSON = {"content-type": "application/x-ndjson"}
+TYPES = (
+    "'order_submitted', 'order_acknowledged', 'order_filled', 'order_rejected', "
+    "'order_canceled', 'signal', 'signal_outcome', 'mark', 'account', 'error', 'heartbeat'"
+)
+MARK = '{"type":"mark","ts":"2025-01-02T14:30:00Z","symbol":"AAPL","price":%s}'
+
+
+def one_invalid(index: int, line: int | None, *errors: tuple[str, str], of: int = 1) -> dict:
+    return {
+        "detail": f"1 of {of} events are invalid; nothing was applied",
+        "invalid": [
+            {
+                "index": index,
+                "line": line,
+                "errors": [{"field": f, "message": m} for f, m in errors],
+            }
+        ],
+    }
+
+
+def body_invalid(message: str) -> dict:
+    return {
+        "detail": "the body is not a JSON array or NDJSON of events; nothing was applied",
+        "invalid": [
+            {"index": None, "line": None, "errors": [{"field": "body", "message": message}]}
+        ],
+    }
+
+
+CORPUS = [
+    pytest.param(
+        b'[{"type": "mark",',
+        body_invalid(
+            "is not valid JSON: Expecting property name enclosed in double quotes: "
+            "line 1 column 18 (char 17)"
+        ),
+        id="invalid-json",
+    ),
+    pytest.param(
+        b'{"type": "mark",\n' + (MARK % "1").encode(),
+        one_invalid(
+            0,
+            1,
+            (
+                "body",
+                "is not valid JSON: Expecting property name enclosed in double quotes: "
+                "line 1 column 17 (char 16)",
+            ),
+            of=2,
+        ),
+        id="invalid-ndjson-line",
+    ),
+    pytest.param(
+        b'[{"type":"order_filled","ts":"2025-01-02T14:30:00Z","order_id":7,'
+        b'"fill_id":"f","quantity":"ten","price":true}]',
+        one_invalid(
+            0,
+            None,
+            ("order_filled.order_id", "must be a string, received 7"),
+            ("order_filled.quantity", "must be a number, received 'ten'"),
+            ("order_filled.price", "must be a number, received True"),
+        ),
+        id="wrong-types",
+    ),
+    pytest.param(
+        b'[{"type":"order_submitted","ts":"2025-01-02T14:30:00Z"}]',
+        one_invalid(
+            0,
+            None,
+            ("order_submitted.order_id", "is required"),
+            ("order_submitted.symbol", "is required"),
+            ("order_submitted.side", "is required"),
+            ("order_submitted.quantity", "is required"),
+            ("order_submitted.order_type", "is required"),
+        ),
+        id="missing-fields",
+    ),
+    pytest.param(
+        b'[{"type":"teleport","ts":"2025-01-02T14:30:00Z"}]',
+        one_invalid(0, None, ("type", f"must be one of {TYPES}; received 'teleport'")),
+        id="unknown-type",
+    ),
+    pytest.param(
+        b'[{"type":"order_submitted","ts":"2025-01-02T14:30:00Z","order_id":"o",'
+        b'"symbol":"A","side":"buy","quantity":0,"order_type":"market"}]',
+        one_invalid(0, None, ("order_submitted.quantity", "must be > 0, received 0")),
+        id="zero-quantity",
+    ),
+    pytest.param(
+        b'[{"type":"order_filled","ts":"2025-01-02T14:30:00Z","order_id":"o",'
+        b'"fill_id":"f","quantity":-5,"price":10}]',
+        one_invalid(0, None, ("order_filled.quantity", "must be > 0, received -5")),
+        id="negative-quantity",
+    ),
+    pytest.param(
+        ("[" + MARK % "1e999" + "]").encode(),
+        one_invalid(0, None, ("mark.price", "must be a finite number, received inf")),
+        id="infinite-price",
+    ),
+    pytest.param(
+        ("[" + MARK % "NaN" + "]").encode(),
+        one_invalid(0, None, ("mark.price", "must be a finite number, received nan")),
+        id="nan-price",
+    ),
+    pytest.param(
+        ("[" + MARK % "1e300" + "]").encode(),
+        one_invalid(0, None, ("mark.price", "must be <= 1e+15, received 1e+300")),
+        id="huge-price",
+    ),
+    pytest.param(
+        ("[" + MARK % ("9" * 40) + "]").encode(),
+        one_invalid(0, None, ("mark.price", f"must be <= 1e+15, received {'9' * 40}")),
+        id="huge-integer",
+    ),
+    pytest.param(
+        ("[" + MARK % ("9" * 400) + "]").encode(),
+        one_invalid(0, None, ("mark.price", f"must be a finite number, received {'9' * 400}")),
+        id="integer-beyond-float-range",
+    ),
+    pytest.param(
+        b"[" * 100_000 + b"]" * 100_000,
+        body_invalid("is nested too deeply"),
+        id="deep-nesting",
+    ),
+    pytest.param(
+        ("[" + (MARK % "1")[:-1] + ',"x":' + "[" * 5000 + "]" * 5000 + "}]").encode(),
+        body_invalid("is nested too deeply"),
+        id="deep-nesting-in-extra-field",
+    ),
+    pytest.param(
+        b'[{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"\xff\xfe"}]',
+        body_invalid("is not valid UTF-8: invalid start byte at byte 62"),
+        id="invalid-utf8",
+    ),
+    pytest.param(
+        b'[{"type":"heartbeat","ts":"yesterday","component":"c"}]',
+        one_invalid(
+            0,
+            None,
+            (
+                "heartbeat.ts",
+                "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z', "
+                "received 'yesterday'",
+            ),
+        ),
+        id="bad-timestamp",
+    ),
+    pytest.param(
+        b"5",
+        one_invalid(0, 1, ("event", "must be a JSON object, received 5")),
+        id="scalar-body",
+    ),
+]
+
+
+def test_empty_body_accepts_nothing(api: TestClient) -> None:
+    """An empty batch is valid and changes nothing."""
+    before = state(api)
+    response = api.post(URL, content=b"", headers=NDJSON)
+    assert (response.status_code, response.json()) == (
+        202,
+        {"received": 0, "accepted": 0, "duplicates": []},
+    )
+    assert state(api) == before
+
+
+@pytest.mark.parametrize(("body", "expected"), CORPUS)
+def test_malformed_body_is_rejected_naming_the_field(
+    api: TestClient, body: bytes, expected: dict
+) -> None:
+    """Each malformed input gets 422 naming every invalid field; nothing changes; still up."""
+    api.post(URL, json=[{"type": "mark", "symbol": "MSFT", "price": 100}])
+    before = state(api)
+    response = api.post(URL, content=body, headers=JSON)
+    assert response.status_code == 422
+    assert response.json() == expected
+    assert state(api) == before
+    assert api.get("/live").status_code == 200
+
+
+def test_one_invalid_event_rejects_the_whole_batch(api: TestClient) -> None:
+    """A batch is all or nothing: the valid events of a rejected batch are not applied."""
+    before = state(api)
+    good = '{"type":"mark","ts":"2025-01-02T14:30:00Z","symbol":"AAPL","price":10,"event_id":"m1"}'
+    bad = '{"type":"mark","ts":"2025-01-02T14:30:00Z","symbol":"AAPL","price":-1}'
+    response = api.post(URL, content=f"[{good},{bad},{bad}]", headers=JSON)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "2 of 3 events are invalid; nothing was applied",
+        "invalid": [
+            {
+                "index": i,
+                "line": None,
+                "errors": [{"field": "mark.price", "message": "must be > 0, received -1"}],
+            }
+            for i in (1, 2)
+        ],
+    }
+    assert state(api) == before
+    # m1 was not journaled either: sent alone it is new, not a duplicate
+    response = api.post(URL, content=good, headers=NDJSON)
+    assert response.json() == {"received": 1, "accepted": 1, "duplicates": []}
+
+
+def test_duplicate_event_ids_are_listed_and_applied_once(
+    api: TestClient, factory: EventFactory
+) -> None:
+    """Known event_ids are ignored and reported, within a batch and across batches."""
+    events = [factory.mark("AAPL", 100.0), factory.mark("AAPL", 101.0)]
+    body = encode_events([*events, events[0]])
+    first = api.post(URL, content=body, headers=NDJSON)
+    assert (first.status_code, first.json()) == (
+        202,
+        {"received": 3, "accepted": 2, "duplicates": ["evt-1"]},
+    )
+    applied = state(api)["events_applied"]
+    again = api.post(URL, content=body, headers=NDJSON)
+    assert again.json() == {
+        "received": 3,
+        "accepted": 0,
+        "duplicates": ["evt-1", "evt-2", "evt-1"],
+    }
+    assert state(api)["events_applied"] == applied == 2
+
+
+def test_event_without_ts_gets_the_receive_time(api: TestClient, clock: FakeClock) -> None:
+    """A missing ts is filled with the service clock at receipt."""
+    clock.set("2025-03-04T10:00:00Z")
+    api.post(URL, json=[{"type": "heartbeat", "component": "feed"}])
+    heartbeats = api.app.state.service.monitor.last_seen().heartbeats  # type: ignore[attr-defined]
+    assert heartbeats == {"feed": clock.time_ns()}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "", "application/jsonx"])
+def test_other_content_types_get_415(api: TestClient, content_type: str) -> None:
+    """Only application/json and application/x-ndjson are accepted."""
+    response = api.post(URL, content=MARK % "1", headers={"content-type": content_type})
+    assert response.status_code == 415
+    assert response.json() == {
+        "detail": "content-type must be one of application/json, application/x-ndjson, "
+        f"received {content_type!r}"
+    }
+
+
+def test_content_type_parameters_are_allowed(api: TestClient) -> None:
+    """A charset parameter does not matter."""
+    response = api.post(
+        URL, content=MARK % "1", headers={"content-type": "application/x-ndjson; charset=utf-8"}
+    )
+    assert response.status_code == 202
+
+
+def test_ten_megabyte_body_gets_413_and_nothing_changes(api: TestClient) -> None:
+    """A body over server.max_body_bytes (5 MiB default) is refused before decoding."""
+    before = state(api)
+    line = (MARK % "1").encode() + b"\n"
+    body = line * (10 * 1024 * 1024 // len(line) + 1)
+    response = api.post(URL, content=body, headers=NDJSON)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "the body is larger than the limit of 5242880 bytes"}
+    assert state(api) == before
+    assert api.get("/live").status_code == 200
+
+
+def test_streamed_body_over_the_limit_gets_413(tmp_path: Path, clock: FakeClock) -> None:
+    """Without Content-Length (chunked), the limit is enforced while reading."""
+    settings = make_settings(tmp_path, max_body_bytes=1000)
+
+    def chunks():
+        for _ in range(100):
+            yield (MARK % "1").encode() + b"\n"
+
+    with TestClient(create_app(settings, clock=clock)) as api:
+        response = api.post(URL, content=chunks(), headers=NDJSON)
+        assert response.status_code == 413
+        assert response.json() == {"detail": "the body is larger than the limit of 1000 bytes"}
+        assert api.get("/api/v1/snapshot").json()["events_applied"] == 0
+
+
+def test_accepted_events_survive_a_restart(settings: Settings, factory: EventFactory) -> None:
+    """202 means journaled: a new app on the same data folder replays them."""
+    events = [factory.submitted("o1", "AAPL", "buy", 10), factory.filled("o1", 10, 100.0)]
+    with TestClient(create_app(settings)) as api:
+        assert api.post(URL, content=encode_events(events), headers=NDJSON).status_code == 202
+        positions = api.get("/api/v1/positions").json()
+    with TestClient(create_app(settings)) as api:
+        assert api.get("/api/v1/positions").json() == positions
+        assert api.get("/api/v1/snapshot").json()["events_applied"] == 2
+        again = api.post(URL, content=encode_events(events), headers=NDJSON)
+        assert again.json()["duplicates"] == ["evt-1", "evt-2"]
+    assert len(positions["positions"]) == 1
+
+
+def test_journal_failure_answers_503_and_changes_nothing(
+    api: TestClient, factory: EventFactory
+) -> None:
+    """When the journal cannot store a batch, the answer is 503 with Retry-After."""
+    before = state(api)
+    api.app.state.service.journal.close()  # type: ignore[attr-defined]
+    response = api.post(URL, content=encode_events([factory.mark("AAPL", 1.0)]), headers=NDJSON)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["detail"].startswith("the journal could not store the batch (")
+    assert state(api) == before
+    assert api.get("/live").status_code == 200
