@@ -1,0 +1,46 @@
+"""The risk guard: limits, escalation (warn, stop entries, flatten) and kill-switch hooks.
+
+A pure decision core (:mod:`algowatch.risk.decision`) and an I/O shell
+(:class:`RiskGuard`) that audits, logs, persists, publishes and calls hooks.
+See ``docs/risk.md``.
+
+.. versionadded:: 0.1.0
+"""
+
+from algowatch.risk.collector import RiskCollector
+from algowatch.risk.decision import (
+    LEVELS,
+    LIMITS,
+    Level,
+    LimitStatus,
+    RiskAlert,
+    RiskInputs,
+    RiskState,
+    evaluate,
+    level_rank,
+    reset,
+)
+from algowatch.risk.guard import STATE_FILE, AuditAppender, RiskGuard
+from algowatch.risk.hooks import Hook, WebhookError, WebhookHook
+from algowatch.risk.routes import risk_router
+
+__all__ = [
+    "LEVELS",
+    "LIMITS",
+    "STATE_FILE",
+    "AuditAppender",
+    "Hook",
+    "Level",
+    "LimitStatus",
+    "RiskAlert",
+    "RiskCollector",
+    "RiskGuard",
+    "RiskInputs",
+    "RiskState",
+    "WebhookError",
+    "WebhookHook",
+    "evaluate",
+    "level_rank",
+    "reset",
+    "risk_router",
+]
