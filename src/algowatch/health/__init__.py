@@ -1,0 +1,63 @@
+"""Health: dependency checks, system metrics, and ``/health``, ``/ready``, ``/live``.
+
+:class:`HealthRunner` runs the checks configured in ``[[health.checks]]`` (plus any
+:class:`Check` passed in) concurrently in the background, each bounded by its
+timeout, and serves cached results; :func:`router` exposes them over FastAPI and
+:class:`SystemCollector` the psutil samples to Prometheus (the checks themselves are
+exported by :class:`algowatch.exporters.HealthCollector`).
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from algowatch.health._base import STATUSES, Check, CheckResult, CheckStatus, Outcome
+from algowatch.health.api import router
+from algowatch.health.clock_sync import ClockSyncCheck, KernelClockState, read_kernel_clock
+from algowatch.health.connections import (
+    AuditCheck,
+    BrokerCallableCheck,
+    BrokerHttpCheck,
+    PostgresCheck,
+    RedisCheck,
+    import_optional,
+)
+from algowatch.health.freshness import (
+    HeartbeatCheck,
+    LastSeenLike,
+    MarketDataCheck,
+    OrderFlowCheck,
+    TradingHours,
+)
+from algowatch.health.metrics import SystemCollector
+from algowatch.health.runner import HealthRunner, HealthStatus, build_checks
+from algowatch.health.system import SystemMetrics, SystemSampler
+
+__all__ = [
+    "STATUSES",
+    "AuditCheck",
+    "BrokerCallableCheck",
+    "BrokerHttpCheck",
+    "Check",
+    "CheckResult",
+    "CheckStatus",
+    "ClockSyncCheck",
+    "HealthRunner",
+    "HealthStatus",
+    "HeartbeatCheck",
+    "KernelClockState",
+    "LastSeenLike",
+    "MarketDataCheck",
+    "OrderFlowCheck",
+    "Outcome",
+    "PostgresCheck",
+    "RedisCheck",
+    "SystemCollector",
+    "SystemMetrics",
+    "SystemSampler",
+    "TradingHours",
+    "build_checks",
+    "import_optional",
+    "read_kernel_clock",
+    "router",
+]
