@@ -57,6 +57,8 @@ ORDER_STATUSES: tuple[str, ...] = ("filled", "rejected", "canceled", "partially_
 SIGNAL_DIRECTIONS: tuple[str, ...] = ("long", "short", "flat")
 _HEALTH_STATUSES = ("starting", "healthy", "degraded", "unhealthy")
 _UP_STATUSES = frozenset({"connected", "degraded"})
+_CHECK_STATUSES = ("connected", "degraded", "disconnected", "unknown")
+_BROKER_KINDS = frozenset({"broker", "broker_http"})
 
 
 class MonitorState(Protocol):
@@ -454,8 +456,13 @@ class HealthCollector(Collector):
         )
         duration = _gauge(
             metric_name("algowatch", "health_check_duration", unit="seconds"),
-            "How long the last run of the check took.",
+            "How long the last run of the check took (absent until the check has run).",
             ["check", "kind"],
+        )
+        check_status = _gauge(
+            metric_name("algowatch", "health_check_status"),
+            "1 for the current status of each check (connected, degraded, disconnected, unknown).",
+            ["check", "kind", "status"],
         )
         age = _gauge(
             metric_name("algowatch", "health_check_observation_age", unit="seconds"),
@@ -476,12 +483,16 @@ class HealthCollector(Collector):
                 kind = str(check.get("kind", ""))
                 is_up = 1.0 if check.get("status") in _UP_STATUSES else 0.0
                 up.add_metric([name, kind], is_up)
-                duration.add_metric([name, kind], _value(check.get("latency_seconds")))
+                if check.get("latency_seconds") is not None:
+                    duration.add_metric([name, kind], float(check["latency_seconds"]))
+                for value in _CHECK_STATUSES:
+                    current_check = 1.0 if check.get("status") == value else 0.0
+                    check_status.add_metric([name, kind, value], current_check)
                 if check.get("age_seconds") is not None:
                     age.add_metric([name, kind], float(check["age_seconds"]))
-                if kind == "broker_http":
+                if kind in _BROKER_KINDS:
                     broker.add_metric([name], is_up)
-        return [status, up, duration, age, broker]
+        return [status, up, duration, check_status, age, broker]
 
 
 class AuditCollector(Collector):

@@ -120,6 +120,8 @@ def create_app(
         settings=settings.monitor,
     )
     registry.register(IngestCollector(service))
+    if settings.health.system_metrics:
+        registry.register(health.SystemCollector(service.health))
     if service.risk_guard is not None:
         registry.register(RiskCollector(service.risk_guard))
     app.state.registry = registry
