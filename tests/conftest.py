@@ -33,13 +33,23 @@ def _clean_environ() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """Restore structlog and stdlib logging configuration after each test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    """Restore structlog and every stdlib logger's configuration after each test.
+
+    Libraries reconfigure loggers (uvicorn's dictConfig detaches ``uvicorn.*`` from the
+    root); without this one test's server would change what another test's logs see.
+    """
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger()] + [
+        lg for lg in list(manager.loggerDict.values()) if isinstance(lg, logging.Logger)
+    ]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate, lg.disabled) for lg in loggers]
     yield
     structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    for lg, handlers, level, propagate, disabled in saved:
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
+        lg.disabled = disabled
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import msgspec
 import structlog
 
 from algowatch.client import Client
-from algowatch.logging import configure_logging
+from algowatch.logging import configure_logging, shutdown_logging
 from algowatch.monitor import Monitor
 from algowatch.risk import Level, RiskGuard
 from algowatch.server import ServerThread, create_app
@@ -231,3 +231,6 @@ class DemoApp:
         if self.client is not None:
             self.client.close(timeout=5)
         self.server.stop()
+        if self.configure_logs:
+            # the log file opened at start is closed with the demo, not left to exit
+            shutdown_logging()

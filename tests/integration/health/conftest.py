@@ -130,6 +130,7 @@ def _serve(app: FastAPI) -> Iterator[str]:
         app,
         host="127.0.0.1",
         port=port,
+        log_config=None,  # uvicorn's dictConfig would detach its loggers from the root
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=2,
