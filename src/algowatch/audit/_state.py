@@ -3,82 +3,33 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
-import ctypes.util
-import functools
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from algowatch.clock import read_kernel_clock
 
 __all__ = ["StateCapture", "clock_sync_state"]
 
 StateProvider = Callable[[], Any]
 
-_TIME_ERROR = 5
-_STA_UNSYNC = 0x0040
-
-
-class _Timex(ctypes.Structure):
-    # struct timex from <sys/timex.h> (x86-64/aarch64 Linux layout), padded to its size
-    _fields_ = [
-        ("modes", ctypes.c_uint),
-        ("offset", ctypes.c_long),
-        ("freq", ctypes.c_long),
-        ("maxerror", ctypes.c_long),
-        ("esterror", ctypes.c_long),
-        ("status", ctypes.c_int),
-        ("constant", ctypes.c_long),
-        ("precision", ctypes.c_long),
-        ("tolerance", ctypes.c_long),
-        ("time_sec", ctypes.c_long),
-        ("time_usec", ctypes.c_long),
-        ("tick", ctypes.c_long),
-        ("ppsfreq", ctypes.c_long),
-        ("jitter", ctypes.c_long),
-        ("shift", ctypes.c_int),
-        ("stabil", ctypes.c_long),
-        ("jitcnt", ctypes.c_long),
-        ("calcnt", ctypes.c_long),
-        ("errcnt", ctypes.c_long),
-        ("stbcnt", ctypes.c_long),
-        ("tai", ctypes.c_int),
-        ("_padding", ctypes.c_int * 11),
-    ]
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    # find_library may run ldconfig: do it once
-    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-
 
 def clock_sync_state() -> dict[str, Any]:
-    """Return the kernel's clock-sync state from ``adjtimex(2)`` (read only).
+    """Return the kernel's clock-sync state for a record (read only).
 
-    Returns ``{"synced", "maxerror_us", "esterror_us", "source"}``; ``synced`` is
-    false when the kernel reports ``TIME_ERROR`` or ``STA_UNSYNC``.
+    Returns ``{"synced", "maxerror_us", "esterror_us", "source"}`` from
+    :func:`algowatch.clock.read_kernel_clock`; ``synced`` is false when the kernel
+    reports ``TIME_ERROR`` or ``STA_UNSYNC``.
 
     Raises
     ------
     OSError
         When ``adjtimex`` is unavailable (not Linux) or fails.
     """
-    if not sys.platform.startswith("linux"):
-        msg = f"adjtimex is Linux only, platform is {sys.platform!r}"
-        raise OSError(msg)
-    libc = _libc()
-    tx = _Timex()
-    tx.modes = 0
-    state = libc.adjtimex(ctypes.byref(tx))
-    if state == -1:
-        errno = ctypes.get_errno()
-        msg = f"adjtimex failed with errno {errno}"
-        raise OSError(errno, msg)
-    synced = state != _TIME_ERROR and not (tx.status & _STA_UNSYNC)
+    kernel = read_kernel_clock()
     return {
-        "synced": synced,
-        "maxerror_us": int(tx.maxerror),
-        "esterror_us": int(tx.esterror),
+        "synced": kernel.synchronized,
+        "maxerror_us": round(kernel.maximum_error_seconds * 1e6),
+        "esterror_us": round(kernel.estimated_error_seconds * 1e6),
         "source": "adjtimex",
     }
 
