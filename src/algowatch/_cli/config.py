@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from algowatch._cli._options import config_option
 from algowatch.deploy import write_rendered
 from algowatch.settings import load_settings
 
@@ -25,13 +26,7 @@ def config() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the files to (created if missing; existing files are replaced).",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML settings file; its [alerts] section sets thresholds, job and receivers.",
-)
+@config_option("TOML settings file; its [alerts] section sets thresholds, job and receivers.")
 def render_command(out: Path, config_file: Path | None) -> None:
     """Write prometheus.yml, alert rules, alertmanager.yml, Grafana files and docker-compose.yml."""
     settings = load_settings(config_file)

@@ -16,7 +16,7 @@ from types import FrameType
 
 import click
 
-from algowatch.settings import load_settings
+from algowatch._cli._options import service_options, service_settings
 
 __all__ = ["demo"]
 
@@ -52,21 +52,9 @@ def _prepare(data_dir: Path) -> None:
 
 
 @click.command("demo")
-@click.option("--host", default=None, help="Address to bind [default: 127.0.0.1, server.host].")
-@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port [default: 8000].")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of the data; the demo writes to its 'demo' subfolder "
-    "[default: ./algowatch-data, data_dir].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML settings file (ALGOWATCH_* variables override it, flags override both).",
+@service_options(
+    data_dir_help="Folder of the data; the demo writes to its 'demo' subfolder "
+    "[default: ./algowatch-data, data_dir]."
 )
 @click.option(
     "--scenario",
@@ -107,14 +95,7 @@ def demo(
     """
     from algowatch.sim.demo import DemoApp, demo_settings  # noqa: PLC0415 - fast --help
 
-    loaded = load_settings(
-        config_file,
-        overrides={
-            "server.host": host,
-            "server.port": port,
-            "data_dir": None if data_dir is None else str(data_dir),
-        },
-    )
+    loaded = service_settings(config_file, host, port, data_dir)
     demo_dir = loaded.data_path / "demo"
     _prepare(demo_dir)
     settings = demo_settings(loaded, demo_dir)

@@ -6,27 +6,13 @@ from pathlib import Path
 
 import click
 
-from algowatch.settings import load_settings
+from algowatch._cli._options import service_options, service_settings
 
 __all__ = ["serve"]
 
 
 @click.command("serve")
-@click.option("--host", default=None, help="Address to bind [default: 127.0.0.1, server.host].")
-@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port [default: 8000].")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of the journal [default: ./algowatch-data, data_dir].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML settings file (ALGOWATCH_* variables override it, flags override both).",
-)
+@service_options(data_dir_help="Folder of the journal [default: ./algowatch-data, data_dir].")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -50,14 +36,7 @@ def serve(
     from algowatch.logging import configure_logging, shutdown_logging  # noqa: PLC0415
     from algowatch.server import create_app, serve_forever  # noqa: PLC0415 - fast --help
 
-    settings = load_settings(
-        config_file,
-        overrides={
-            "server.host": host,
-            "server.port": port,
-            "data_dir": None if data_dir is None else str(data_dir),
-        },
-    )
+    settings = service_settings(config_file, host, port, data_dir)
     app = create_app(settings)
     configure_logging(settings.logging)
     click.echo(
