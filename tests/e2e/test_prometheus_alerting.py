@@ -131,7 +131,9 @@ def _wait(what: str, predicate: Any, timeout: float, processes: Processes) -> An
         processes.check_alive()
         try:
             value = predicate()
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):
+            # not up yet: refused connections, or Prometheus's plain-text 503 body
+            # ("Service Unavailable") while its TSDB starts, which is not JSON
             value = None
         if value:
             return value
