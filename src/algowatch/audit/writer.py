@@ -165,7 +165,13 @@ class AuditWriter:
         self._failure: BaseException | None = None
         self._mutex = threading.RLock()
         self._fsync_lock = threading.Lock()
-        self._cond = threading.Condition(threading.Lock())
+        # two conditions on one lock: appends wake only the flusher (_work); a finished
+        # fsync wakes the callers waiting for durability (_cond) once per batch. One shared
+        # condition woke every waiting caller on every append and stopped group commit
+        # from scaling with producers.
+        cond_lock = threading.Lock()
+        self._cond = threading.Condition(cond_lock)
+        self._work = threading.Condition(cond_lock)
         self._written = 0
         self._durable = 0
         self._stopping = False
@@ -399,7 +405,7 @@ class AuditWriter:
                     with self._cond:
                         self._written += 1
                         ticket = self._written
-                        self._cond.notify_all()
+                        self._work.notify()
                 if self._checkpoint_due():
                     self._sync_now()
                     self._write_checkpoint()
@@ -482,6 +488,7 @@ class AuditWriter:
                 _LOG.exception("audit kill-switch callback raised")
         with self._cond:
             self._cond.notify_all()
+            self._work.notify_all()
 
     @contextmanager
     def _flock(self) -> Iterator[None]:
@@ -509,11 +516,11 @@ class AuditWriter:
         while True:
             with self._cond:
                 while not self._stopping and self._written == self._durable:
-                    self._cond.wait()
+                    self._work.wait()
                 if self._written == self._durable or self._state == "failed":
                     return
                 if delay:
-                    self._cond.wait_for(
+                    self._work.wait_for(
                         lambda: self._stopping or self._written - self._durable >= self._flush_max,
                         timeout=delay,
                     )
@@ -533,7 +540,7 @@ class AuditWriter:
             return
         with self._cond:
             self._stopping = True
-            self._cond.notify_all()
+            self._work.notify_all()
         self._flusher.join()
         self._flusher = None
 
