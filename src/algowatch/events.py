@@ -112,7 +112,11 @@ _MAX_TEXT: Final = 4096
 _MAX_COUNT: Final = 10**9
 
 
-class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
+# gc=False: events are immutable JSON-like data that can never be part of a reference
+# cycle, so the cyclic GC need not track them; a replay holds millions of them.
+class _EventBase(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True, gc=False
+):
     ts: int
     event_id: str | None = None
     strategy: str = "default"
@@ -649,6 +653,7 @@ def _wire_struct(tag: str) -> type[msgspec.Struct]:
         tag_field="type",
         kw_only=True,
         forbid_unknown_fields=True,
+        gc=False,
     )
 
 
