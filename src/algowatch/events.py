@@ -668,17 +668,13 @@ _WIRE_TARGETS: Final[dict[type[msgspec.Struct], tuple[type[_EventBase], bool]]] 
 }
 
 
-def _from_wire(wire: msgspec.Struct, default_ts: int | None) -> Event | None:
+def _from_wire(wire: msgspec.Struct) -> Event | None:
+    # The wire's ts is required, so an event without ts never gets here: the validating
+    # path applies default_ts. None means "take the validating path" (a bad timestamp).
     cls, has_exchange_ts = _WIRE_TARGETS[type(wire)]
     data = msgspec.structs.asdict(wire)
     try:
-        ts = data["ts"]
-        if ts is None:
-            if default_ts is None:
-                return None
-            data["ts"] = default_ts
-        else:
-            data["ts"] = parse_timestamp(ts)
+        data["ts"] = parse_timestamp(data["ts"])
         if has_exchange_ts and data["exchange_ts"] is not None:
             data["exchange_ts"] = parse_timestamp(data["exchange_ts"])
     except ValueError:
@@ -705,7 +701,7 @@ extra={}, component='feed')
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     else:
-        event = _from_wire(wire, default_ts)
+        event = _from_wire(wire)
         if event is not None:
             return event
     return event_from_mapping(_decode_json(data), default_ts=default_ts)
@@ -758,7 +754,7 @@ def decode_batch(data: bytes | str, *, default_ts: int | None = None) -> BatchRe
     stripped = raw.lstrip()
     if stripped[:1] == b"[":
         return _decode_array(stripped, default_ts)
-    fast = _decode_ndjson_fast(raw, default_ts)
+    fast = _decode_ndjson_fast(raw)
     if fast is not None:
         return BatchResult(fast, [])
     events: list[Event] = []
@@ -771,7 +767,7 @@ def decode_batch(data: bytes | str, *, default_ts: int | None = None) -> BatchRe
     return BatchResult(events, errors)
 
 
-def _decode_ndjson_fast(raw: bytes, default_ts: int | None) -> list[Event] | None:
+def _decode_ndjson_fast(raw: bytes) -> list[Event] | None:
     # All lines valid and in canonical shape: one C-level decode of the lines joined as an
     # array. Anything else returns None and the caller takes the per-line path.
     lines = [line for line in raw.split(b"\n") if line]
@@ -781,7 +777,7 @@ def _decode_ndjson_fast(raw: bytes, default_ts: int | None) -> list[Event] | Non
         return None
     events: list[Event] = []
     for wire in wires:
-        event = _from_wire(wire, default_ts)
+        event = _from_wire(wire)
         if event is None:
             return None
         events.append(event)
@@ -807,7 +803,7 @@ def _decode_array(raw: bytes, default_ts: int | None) -> BatchResult:
     errors: list[InvalidEventError] = []
     if wires is not None:
         for index, wire in enumerate(wires):
-            event = _from_wire(wire, default_ts)
+            event = _from_wire(wire)
             if event is None:
                 try:
                     event = event_from_mapping(
