@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from algowatch.exporters._fields import FIELDS, Field
 from algowatch.exporters._naming import metric_name
+from algowatch.health import STATUSES as CHECK_STATUSES
 from algowatch.monitor import CounterState, HistogramData, LastSeen
 from algowatch.settings import MonitorSettings
 
@@ -57,7 +58,6 @@ ORDER_STATUSES: tuple[str, ...] = ("filled", "rejected", "canceled", "partially_
 SIGNAL_DIRECTIONS: tuple[str, ...] = ("long", "short", "flat")
 _HEALTH_STATUSES = ("starting", "healthy", "degraded", "unhealthy")
 _UP_STATUSES = frozenset({"connected", "degraded"})
-_CHECK_STATUSES = ("connected", "degraded", "disconnected", "unknown")
 _BROKER_KINDS = frozenset({"broker", "broker_http"})
 
 
@@ -485,7 +485,7 @@ class HealthCollector(Collector):
                 up.add_metric([name, kind], is_up)
                 if check.get("latency_seconds") is not None:
                     duration.add_metric([name, kind], float(check["latency_seconds"]))
-                for value in _CHECK_STATUSES:
+                for value in CHECK_STATUSES:
                     current_check = 1.0 if check.get("status") == value else 0.0
                     check_status.add_metric([name, kind, value], current_check)
                 if check.get("age_seconds") is not None:
