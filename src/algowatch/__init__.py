@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from algowatch import _native
+
+# compiled engine or pure Python: decided before any engine module is imported
+_native.install()
+
 try:
     __version__ = version("algowatch")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from algowatch import __version__
+from algowatch import __version__, _native
 from algowatch.errors import AlgowatchError
 
 __all__ = ["main"]
@@ -59,7 +59,11 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="algowatch")
+@click.version_option(
+    __version__,
+    prog_name="algowatch",
+    message=f"%(prog)s, version %(version)s (engine: {_native.STATUS})",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:

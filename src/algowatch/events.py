@@ -45,14 +45,13 @@ import functools
 import json
 import math
 import operator
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
 
 import msgspec
 
+from algowatch import _wire
 from algowatch.errors import FieldError, InvalidEventError
 
 __all__ = [
@@ -263,37 +262,6 @@ def event_types() -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- timestamps
 
-_TS_RE: Final = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
-    re.ASCII,
-)
-_UNIX_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
-_NS: Final = 1_000_000_000
-
-
-_MINUTE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})", re.ASCII)
-
-
-@functools.lru_cache(maxsize=8192)
-def _minute_seconds(prefix: str) -> int:
-    # "YYYY-MM-DDTHH:MM" -> UNIX seconds; cached because consecutive events share minutes
-    match = _MINUTE_RE.fullmatch(prefix)
-    if match is None:
-        raise ValueError(_TS_EXPECTED)
-    year, month, day, hour, minute = (int(g) for g in match.groups())
-    try:
-        ordinal = date(year, month, day).toordinal()
-    except ValueError:
-        msg = "has an impossible calendar date"
-        raise ValueError(msg) from None
-    if hour > 23 or minute > 59:
-        msg = "has an impossible time of day"
-        raise ValueError(msg)
-    return (ordinal - _UNIX_EPOCH_ORDINAL) * 86400 + hour * 3600 + minute * 60
-
-
-_TS_EXPECTED: Final = "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z'"
-
 
 def parse_timestamp(text: str) -> int:
     """Return UNIX nanoseconds for an RFC 3339 timestamp.
@@ -312,48 +280,7 @@ def parse_timestamp(text: str) -> int:
     >>> parse_timestamp("2025-01-02T10:00:00-05:00") == parse_timestamp("2025-01-02T15:00:00Z")
     True
     """
-    # Fast path, the common shape "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z", all ASCII digits checked.
-    size = len(text)
-    if 20 <= size <= 30 and text[16] == ":" and text[-1] in "Zz" and text.isascii():
-        second = text[17:19]
-        frac = text[20:-1]
-        if (
-            second.isdigit()
-            and (size == 20 or (text[19] == "." and 1 <= len(frac) <= 9 and frac.isdigit()))
-            and int(second) <= 59
-        ):
-            base = _minute_seconds(text[:16])
-            nanos = int(frac.ljust(9, "0")) if frac else 0
-            return (base + int(second)) * _NS + nanos
-    match = _TS_RE.fullmatch(text)
-    if match is None:
-        raise ValueError(_TS_EXPECTED)
-    seconds = _minute_seconds(text[:16])
-    s = int(text[17:19])
-    if s > 59:
-        msg = "has an impossible time of day"
-        raise ValueError(msg)
-    seconds += s
-    frac, sign = match.group(7), match.group(9)
-    if sign is not None:
-        oh, om = int(match.group(10)), int(match.group(11))
-        if oh > 23 or om > 59:
-            msg = "has an impossible UTC offset"
-            raise ValueError(msg)
-        offset = oh * 3600 + om * 60
-        seconds -= offset if sign == "+" else -offset
-    nanos = int(frac.ljust(9, "0")) if frac else 0
-    return seconds * _NS + nanos
-
-
-@functools.lru_cache(maxsize=4096)
-def _second_prefix(seconds: int) -> str:
-    # "YYYY-MM-DDTHH:MM:SS." for a UNIX second; cached because a stream shares its seconds
-    days, rem = divmod(seconds, 86400)
-    day = date.fromordinal(days + _UNIX_EPOCH_ORDINAL)
-    hour, rem = divmod(rem, 3600)
-    minute, second = divmod(rem, 60)
-    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}."
+    return _wire.parse_timestamp(text)
 
 
 def format_timestamp(ts_ns: int) -> str:
@@ -364,8 +291,7 @@ def format_timestamp(ts_ns: int) -> str:
     >>> format_timestamp(1000000001)
     '1970-01-01T00:00:01.000000001Z'
     """
-    seconds, nanos = divmod(ts_ns, _NS)
-    return f"{_second_prefix(seconds)}{nanos:09d}Z"
+    return _wire.format_timestamp(ts_ns)
 
 
 # --------------------------------------------------------------------------- field kinds
@@ -556,8 +482,6 @@ _SPECS: Final[dict[str, dict[str, tuple[str, bool]]]] = {
 }
 assert set(_SPECS) == set(_BY_TAG)
 
-_TIMESTAMP_FIELDS: Final = ("ts", "exchange_ts")
-
 
 # --------------------------------------------------------------------------- slow path
 
@@ -669,17 +593,9 @@ _WIRE_TARGETS: Final[dict[type[msgspec.Struct], tuple[type[_EventBase], bool]]] 
 
 
 def _from_wire(wire: msgspec.Struct) -> Event | None:
-    # The wire's ts is required, so an event without ts never gets here: the validating
-    # path applies default_ts. None means "take the validating path" (a bad timestamp).
-    cls, has_exchange_ts = _WIRE_TARGETS[type(wire)]
-    data = msgspec.structs.asdict(wire)
-    try:
-        data["ts"] = parse_timestamp(data["ts"])
-        if has_exchange_ts and data["exchange_ts"] is not None:
-            data["exchange_ts"] = parse_timestamp(data["exchange_ts"])
-    except ValueError:
-        return None
-    return cls(**data)  # type: ignore[return-value]
+    # The wire's ts is required, so an event without ts never gets here: the validating path
+    # applies default_ts. None means "take the validating path" (a bad timestamp).
+    return _wire.from_wire(wire, _WIRE_TARGETS)  # type: ignore[no-any-return]
 
 
 def decode_event(data: bytes | str, *, default_ts: int | None = None) -> Event:
@@ -833,21 +749,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
     Fields left at their defaults are omitted; ``extra`` fields appear at top level.
     """
-    out: dict[str, Any] = {"type": event.__struct_config__.tag}
-    for name in event.__struct_fields__:
-        value = getattr(event, name)
-        if name == "extra":
-            continue
-        if value is None:
-            continue
-        if name in ("strategy", "account") and value == "default":
-            continue
-        if name == "fee" and value == 0.0:
-            continue
-        out[name] = format_timestamp(value) if name in _TIMESTAMP_FIELDS else value
-    for key, value in event.extra.items():
-        out.setdefault(key, value)
-    return out
+    return _wire.event_to_dict(event)
 
 
 _ENCODER: Final = msgspec.json.Encoder()
@@ -864,7 +766,7 @@ def encode_event(event: Event) -> bytes:
     >>> decode_event(encode_event(e)) == e
     True
     """
-    return _ENCODER.encode(event_to_dict(event))
+    return _ENCODER.encode(_wire.event_to_dict(event))
 
 
 def encode_events(events: Iterable[Event]) -> bytes:

@@ -7,11 +7,14 @@ import heapq
 import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final
+
+from mypy_extensions import mypyc_attr
 
 from algowatch import events as ev
 from algowatch.clock import Clock
 from algowatch.monitor import _views
+from algowatch.monitor._histogram import Histogram
 from algowatch.monitor._types import (
     ACK_LATENCY_BOUNDS,
     MARKET_DATA_LATENCY_BOUNDS,
@@ -20,7 +23,6 @@ from algowatch.monitor._types import (
     SLIPPAGE_BPS_BOUNDS,
     CounterState,
     LastSeen,
-    _Histogram,
 )
 from algowatch.monitor.ledger import Ledger, TradeRecord, TradeStats
 from algowatch.monitor.orders import ExecutionStats, OrderState
@@ -34,6 +36,10 @@ _NS = 1_000_000_000
 _OTHER = "other"
 _TERMINAL_STATUSES = ("filled", "rejected", "canceled", "partially_filled")
 _FILL_TOLERANCE = 1e-9
+_MARK: Final = ev.Mark
+_FILLED: Final = ev.OrderFilled
+_SUBMITTED: Final = ev.OrderSubmitted
+_ACKNOWLEDGED: Final = ev.OrderAcknowledged
 
 
 class _Scope:
@@ -100,6 +106,7 @@ class _Folder:
         return _OTHER
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests and users may subclass it
 class Monitor:
     """The engine: positions, P&L, orders and signals from a stream of events.
 
@@ -199,11 +206,11 @@ class Monitor:
         self._error_counts: dict[tuple[str, str], int] = {}
         self._event_counts: dict[type, int] = {}
         self._anomalies: dict[str, int] = {}
-        self._order_latency = _Histogram(ORDER_LATENCY_BOUNDS)
-        self._ack_latency = _Histogram(ACK_LATENCY_BOUNDS)
-        self._signal_generation = _Histogram(SIGNAL_GENERATION_BOUNDS)
-        self._slippage = _Histogram(SLIPPAGE_BPS_BOUNDS)
-        self._market_data_latency = _Histogram(MARKET_DATA_LATENCY_BOUNDS)
+        self._order_latency = Histogram(ORDER_LATENCY_BOUNDS)
+        self._ack_latency = Histogram(ACK_LATENCY_BOUNDS)
+        self._signal_generation = Histogram(SIGNAL_GENERATION_BOUNDS)
+        self._slippage = Histogram(SLIPPAGE_BPS_BOUNDS)
+        self._market_data_latency = Histogram(MARKET_DATA_LATENCY_BOUNDS)
 
     # ------------------------------------------------------------------ applying
 
@@ -237,7 +244,17 @@ class Monitor:
             if ts >= self._session_end:  # type: ignore[operator]
                 self._roll_session(ts)
         kind = type(event)
-        self._handlers[kind](event)
+        # the common kinds first, called directly (a compiled build makes these C calls)
+        if kind is _MARK:
+            self._on_mark(event)  # type: ignore[arg-type]
+        elif kind is _FILLED:
+            self._on_filled(event)  # type: ignore[arg-type]
+        elif kind is _SUBMITTED:
+            self._on_submitted(event)  # type: ignore[arg-type]
+        elif kind is _ACKNOWLEDGED:
+            self._on_acknowledged(event)  # type: ignore[arg-type]
+        else:
+            self._handlers[kind](event)
         counts = self._event_counts
         counts[kind] = counts.get(kind, 0) + 1
         self._events_applied += 1

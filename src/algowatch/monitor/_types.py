@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -65,25 +64,6 @@ class HistogramData:
             total += count
             out.append(total)
         return tuple(out)
-
-
-class _Histogram:
-    # mutable accumulator behind HistogramData; bisect keeps observe O(log buckets)
-    __slots__ = ("bounds", "count", "counts", "total")
-
-    def __init__(self, bounds: tuple[float, ...]) -> None:
-        self.bounds = bounds
-        self.counts = [0] * (len(bounds) + 1)
-        self.total = 0.0
-        self.count = 0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.total += value
-        self.count += 1
-
-    def data(self) -> HistogramData:
-        return HistogramData(self.bounds, tuple(self.counts), self.total, self.count)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,15 @@ import math
 from collections import deque
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 __all__ = ["Ledger", "Position", "TradeRecord", "TradeStats"]
 
 # Quantities are floats; a remainder this small relative to the quantity is zero.
 _REL_EPS = 1e-9
 
 
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class TradeRecord:
     """One round trip (flat to flat) on ``(account, symbol)``."""
 
@@ -92,6 +95,7 @@ class TradeRecord:
         }
 
 
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class Position:
     """Open FIFO lots on one ``(account, symbol)``."""
 
@@ -106,6 +110,7 @@ class Position:
         self.trade: TradeRecord | None = None
 
 
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class Ledger:
     """Positions, P&L, equity and trade statistics of one scope.
 
@@ -315,6 +320,7 @@ class Ledger:
         return result
 
 
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class TradeStats:
     """Running statistics of closed round trips (O(1) memory)."""
 

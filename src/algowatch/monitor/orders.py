@@ -35,11 +35,14 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 __all__ = ["ExecutionStats", "OrderState"]
 
 _NS = 1_000_000_000
 
 
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class ExecutionStats:
     """Folded execution aggregates of one scope (O(1) memory)."""
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 __all__ = ["SignalStats"]
 
 _DIRECTION_SIGN = {"long": 1.0, "short": -1.0, "flat": 0.0}
@@ -37,6 +39,7 @@ MAX_HORIZON_BARS = 1000
 MAX_CORRELATED_SYMBOLS = 32
 
 
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class SignalStats:
     """Signal aggregates of one scope (bounded memory)."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from algowatch.errors import ServiceUnavailableError
+from algowatch.events import Event
 from algowatch.journal import open_journal
 from algowatch.monitor import Monitor
 from algowatch.server._pipeline import IngestPipeline, IngestResult
@@ -69,15 +70,14 @@ def test_concurrent_batches_share_commits_and_apply_in_journal_order(
 
     async def main() -> tuple[list[str | None], list[str | None], int]:
         with open_journal(JournalSettings(), tmp_path) as journal:
-            monitor = Monitor()
             seen: list[str | None] = []
-            original = monitor.apply
 
-            def apply(event):  # type: ignore[no-untyped-def]
-                seen.append(event.event_id)
-                return original(event)
+            class Recording(Monitor):
+                def apply(self, event: Event) -> bool:
+                    seen.append(event.event_id)
+                    return super().apply(event)
 
-            monitor.apply = apply  # type: ignore[method-assign]
+            monitor = Recording()
             pipeline = IngestPipeline(journal, monitor, max_pending_events=10_000)
             pipeline.start()
             batches = [[factory.mark("A", 1.0 + i) for i in range(10)] for _ in range(20)]

@@ -1,0 +1,169 @@
+"""The codec's fast path: RFC 3339 timestamps, wire structs to events, events to dicts.
+
+Compiled with mypyc with the engine (:mod:`algowatch._native`); the sources are the
+reference and run unchanged where no compiled build exists. The public entry
+points are in :mod:`algowatch.events`.
+
+.. versionadded:: 0.2.0
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Final
+
+import msgspec
+
+__all__ = ["TS_EXPECTED", "event_to_dict", "format_timestamp", "from_wire", "parse_timestamp"]
+
+TS_EXPECTED: Final = "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z'"
+
+_TS_RE: Final = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+_MINUTE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})", re.ASCII)
+_UNIX_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+_NS: Final = 1_000_000_000
+_MINUTE_CACHE_SIZE: Final = 8192
+# "YYYY-MM-DDTHH:MM" -> UNIX seconds; consecutive events share their minutes
+_minutes: dict[str, int] = {}
+
+
+def _minute_seconds(prefix: str) -> int:
+    cached = _minutes.get(prefix)
+    if cached is not None:
+        return cached
+    match = _MINUTE_RE.fullmatch(prefix)
+    if match is None:
+        raise ValueError(TS_EXPECTED)
+    year, month, day, hour, minute = (int(g) for g in match.groups())
+    try:
+        ordinal = date(year, month, day).toordinal()
+    except ValueError:
+        msg = "has an impossible calendar date"
+        raise ValueError(msg) from None
+    if hour > 23 or minute > 59:
+        msg = "has an impossible time of day"
+        raise ValueError(msg)
+    seconds = (ordinal - _UNIX_EPOCH_ORDINAL) * 86400 + hour * 3600 + minute * 60
+    if len(_minutes) >= _MINUTE_CACHE_SIZE:
+        _minutes.clear()
+    _minutes[prefix] = seconds
+    return seconds
+
+
+def parse_timestamp(text: str) -> int:
+    """Return UNIX nanoseconds for an RFC 3339 timestamp (:func:`algowatch.events.parse_timestamp`).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not an RFC 3339 date-time with a time zone.
+    """
+    # Fast path, the common shape "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z", all ASCII digits checked.
+    size = len(text)
+    if 20 <= size <= 30 and text[16] == ":" and text[-1] in "Zz" and text.isascii():
+        second = text[17:19]
+        frac = text[20:-1]
+        if (
+            second.isdigit()
+            and (size == 20 or (text[19] == "." and 1 <= len(frac) <= 9 and frac.isdigit()))
+            and int(second) <= 59
+        ):
+            base = _minute_seconds(text[:16])
+            nanos = int(frac.ljust(9, "0")) if frac else 0
+            return (base + int(second)) * _NS + nanos
+    match = _TS_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(TS_EXPECTED)
+    seconds = _minute_seconds(text[:16])
+    s = int(text[17:19])
+    if s > 59:
+        msg = "has an impossible time of day"
+        raise ValueError(msg)
+    seconds += s
+    frac_group: str | None = match.group(7)
+    sign: str | None = match.group(9)
+    if sign is not None:
+        oh, om = int(match.group(10)), int(match.group(11))
+        if oh > 23 or om > 59:
+            msg = "has an impossible UTC offset"
+            raise ValueError(msg)
+        offset = oh * 3600 + om * 60
+        seconds -= offset if sign == "+" else -offset
+    nanos = int(frac_group.ljust(9, "0")) if frac_group else 0
+    return seconds * _NS + nanos
+
+
+def from_wire(wire: Any, targets: dict[Any, tuple[Any, bool]]) -> Any:
+    """Return the event for a decoded wire struct, or None if a timestamp is invalid.
+
+    ``targets`` maps each wire struct type to ``(event class, has exchange_ts)``.
+    """
+    cls, has_exchange_ts = targets[type(wire)]
+    data: dict[str, Any] = msgspec.structs.asdict(wire)
+    try:
+        data["ts"] = parse_timestamp(data["ts"])
+        if has_exchange_ts:
+            exchange_ts = data["exchange_ts"]
+            if exchange_ts is not None:
+                data["exchange_ts"] = parse_timestamp(exchange_ts)
+    except ValueError:
+        return None
+    return cls(**data)
+
+
+_PREFIX_CACHE_SIZE: Final = 4096
+# UNIX second -> "YYYY-MM-DDTHH:MM:SS."; a stream shares its seconds
+_prefixes: dict[int, str] = {}
+
+
+def format_timestamp(ts_ns: int) -> str:
+    """Return ``ts_ns`` as RFC 3339 UTC with nine fractional digits."""
+    seconds, nanos = divmod(ts_ns, _NS)
+    prefix = _prefixes.get(seconds)
+    if prefix is None:
+        days, rem = divmod(seconds, 86400)
+        day = date.fromordinal(days + _UNIX_EPOCH_ORDINAL)
+        hour, rem = divmod(rem, 3600)
+        minute, second = divmod(rem, 60)
+        prefix = f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}."
+        if len(_prefixes) >= _PREFIX_CACHE_SIZE:
+            _prefixes.clear()
+        _prefixes[seconds] = prefix
+    return f"{prefix}{nanos:09d}Z"
+
+
+# event type -> (tag, field names)
+_layouts: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
+def event_to_dict(event: Any) -> dict[str, Any]:
+    """Return the JSON-ready form of ``event`` (see :func:`algowatch.events.event_to_dict`)."""
+    kind = type(event)
+    layout = _layouts.get(kind)
+    if layout is None:
+        layout = _layouts[kind] = (str(kind.__struct_config__.tag), kind.__struct_fields__)
+    tag, names = layout
+    out: dict[str, Any] = {"type": tag}
+    for name in names:
+        if name == "extra":
+            continue
+        value = getattr(event, name)
+        if value is None:
+            continue
+        if name in {"strategy", "account"}:
+            if value == "default":
+                continue
+        elif name == "fee":
+            if value == 0.0:
+                continue
+        elif name in {"ts", "exchange_ts"}:
+            value = format_timestamp(value)
+        out[name] = value
+    extra: dict[str, Any] = event.extra
+    for key, item in extra.items():
+        out.setdefault(key, item)
+    return out
