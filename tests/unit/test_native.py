@@ -8,6 +8,7 @@ runs, so an edited source is never shadowed by an old compiled module.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -26,16 +27,18 @@ from algowatch.testing import EventFactory, FakeClock
 PACKAGE = Path(_native.__file__).resolve().parent
 
 DUMP = """
-import json, sys
+import hashlib, json, sys
 from algowatch import _native
-from algowatch.events import decode_batch
+from algowatch.events import decode_batch, encode_events
 from algowatch.monitor import Monitor
 import algowatch.monitor.ledger as ledger
+events = decode_batch(open(sys.argv[1], "rb").read()).events
 m = Monitor()
-m.apply_many(decode_batch(open(sys.argv[1], "rb").read()).events)
+m.apply_many(events)
 c = m.counters()
 print(json.dumps({
     "status": _native.STATUS,
+    "encoded": hashlib.sha256(encode_events(events)).hexdigest(),
     "ledger_file": ledger.__file__,
     "snapshot": m.snapshot(),
     "positions": m.positions(),
@@ -193,6 +196,7 @@ def test_compiled_and_pure_engines_agree_exactly(tmp_path: Path, seed: int) -> N
     assert snapshot["execution"]["orders_rejected"] > 0
     assert {"duplicate_event_id", "fill_unknown_order", "overfill"} <= set(pure["anomalies"])
     assert set(snapshot["by_strategy"]) >= {"alpha", "beta", "gamma"}
+    assert pure["encoded"] == hashlib.sha256(path.read_bytes()).hexdigest()  # round trip
     assert compiled == pure
 
 
