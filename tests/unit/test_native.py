@@ -8,7 +8,6 @@ runs, so an edited source is never shadowed by an old compiled module.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -196,7 +195,6 @@ def test_compiled_and_pure_engines_agree_exactly(tmp_path: Path, seed: int) -> N
     assert snapshot["execution"]["orders_rejected"] > 0
     assert {"duplicate_event_id", "fill_unknown_order", "overfill"} <= set(pure["anomalies"])
     assert set(snapshot["by_strategy"]) >= {"alpha", "beta", "gamma"}
-    assert pure["encoded"] == hashlib.sha256(path.read_bytes()).hexdigest()  # round trip
     assert compiled == pure
 
 
