@@ -15,6 +15,7 @@ from algowatch import events as ev
 from algowatch.clock import Clock
 from algowatch.monitor import _views
 from algowatch.monitor._histogram import Histogram
+from algowatch.monitor._scope import Scope
 from algowatch.monitor._types import (
     ACK_LATENCY_BOUNDS,
     MARKET_DATA_LATENCY_BOUNDS,
@@ -24,10 +25,9 @@ from algowatch.monitor._types import (
     CounterState,
     LastSeen,
 )
-from algowatch.monitor.ledger import Ledger, TradeRecord, TradeStats
-from algowatch.monitor.orders import ExecutionStats, OrderState
+from algowatch.monitor.ledger import Ledger, TradeRecord
+from algowatch.monitor.orders import OrderState
 from algowatch.monitor.sessions import SessionCalendar
-from algowatch.monitor.signals import SignalStats
 from algowatch.settings import MonitorSettings
 
 __all__ = ["Monitor"]
@@ -40,51 +40,8 @@ _MARK: Final = ev.Mark
 _FILLED: Final = ev.OrderFilled
 _SUBMITTED: Final = ev.OrderSubmitted
 _ACKNOWLEDGED: Final = ev.OrderAcknowledged
-
-
-class _Scope:
-    # One view of the portfolio: everything, one strategy, or one account. While only one
-    # strategy (or account) has been seen, its scope is *shared*: it reads the portfolio's
-    # components instead of booking every fill twice; it gets its own copy when a second one
-    # appears (all fills until then were its own, so the copy is exact).
-    __slots__ = (
-        "execution",
-        "kind",
-        "ledger",
-        "name",
-        "open_orders",
-        "shared",
-        "signals",
-        "trades",
-    )
-
-    def __init__(
-        self,
-        kind: str,
-        name: str,
-        settings: MonitorSettings,
-        prices: dict[str, float],
-        share: _Scope | None = None,
-    ) -> None:
-        self.kind = kind
-        self.name = name
-        self.open_orders = 0
-        self.ledger: Ledger
-        self.execution: ExecutionStats
-        self.signals: SignalStats
-        self.trades: TradeStats
-        if share is not None:
-            self.shared = True
-            self.ledger = share.ledger
-            self.execution = share.execution
-            self.signals = share.signals
-            self.trades = share.trades
-            return
-        self.shared = False
-        self.ledger = Ledger(settings.starting_capital, prices, window=settings.rolling_window)
-        self.execution = ExecutionStats()
-        self.signals = SignalStats(settings.rolling_window)
-        self.trades = TradeStats()
+# a fill awaiting its impact horizon: (due ts, side sign, price, mid at fill, notional, scopes)
+_Pending = tuple[int, float, float, float, float, tuple[Scope, ...]]
 
 
 class _Folder:
@@ -148,24 +105,35 @@ class Monitor:
         self._marked: set[str] = set()
         self._mark_labels: dict[str, str] = {}
         self._known_symbols: set[str] = set()
-        self._holders: dict[str, dict[_Scope, None]] = {}
-        self._overall = _Scope("portfolio", "portfolio", settings, self._prices)
-        self._strategies: dict[str, _Scope] = {}
-        self._accounts: dict[str, _Scope] = {}
-        self._scope_cache: dict[tuple[str, str], tuple[_Scope, ...]] = {}
+        self._holders: dict[str, dict[Scope, None]] = {}
+        self._overall = Scope("portfolio", "portfolio", settings, self._prices)
+        self._strategies: dict[str, Scope] = {}
+        self._accounts: dict[str, Scope] = {}
+        self._scope_cache: dict[tuple[str, str], tuple[Scope, ...]] = {}
         self._open: dict[str, OrderState] = {}
         # recently finished orders, oldest first; the deque gives the eviction order cheaply
         self._finished: dict[str, OrderState] = {}
         self._finished_ids: deque[str] = deque()
-        self._signals: OrderedDict[str, tuple[str, tuple[_Scope, ...]]] = OrderedDict()
+        self._signals: OrderedDict[str, tuple[str, tuple[Scope, ...]]] = OrderedDict()
         self._seen: set[str] = set()
-        self._seen_order: deque[str] = deque()
+        # the last max_event_ids ids in a ring, to forget the oldest (a list: no method calls)
+        self._seen_ring: list[str] = []
+        self._seen_next = 0
         self._trades: deque[TradeRecord] = deque(maxlen=settings.max_recent_trades)
-        self._pending_impact: dict[str, deque[tuple[int, float, float, float, float, Any]]] = {}
+        self._pending_impact: dict[
+            str, deque[tuple[int, float, float, float, float, tuple[Scope, ...]]]
+        ] = {}
         self._pending_count = 0
         self._impact_ns = round(settings.impact_horizon_seconds * _NS)
-        self._equity_curve: deque[list[Any]] = deque(maxlen=settings.equity_curve_points)
+        # the equity curve: closed points in the deque, the open interval's point in fields
+        self._equity_curve: deque[tuple[int, float]] = deque(
+            maxlen=max(0, settings.equity_curve_points - 1)
+        )
         self._curve_ns = max(1, round(settings.equity_curve_interval_seconds * _NS))
+        self._curve_open = False
+        self._curve_bucket = 0
+        self._curve_ts = 0
+        self._curve_equity = 0.0
         self._accounts_reported: dict[str, tuple[float, float | None, float | None, int]] = {}
         self._init_counters(settings)
         self._mark_seen: dict[str, int] = {}
@@ -214,7 +182,7 @@ class Monitor:
 
     # ------------------------------------------------------------------ applying
 
-    def apply(self, event: ev.Event) -> bool:
+    def apply(self, event: ev.Event) -> bool:  # noqa: PLR0912 - hot path in one frame
         """Apply one event; return False if its ``event_id`` was seen before (ignored).
 
         Odd streams never raise: they are counted in ``anomalies``. The engine
@@ -228,10 +196,16 @@ class Monitor:
                 self._anomaly("duplicate_event_id")
                 return False
             seen.add(event_id)
-            order = self._seen_order
-            order.append(event_id)
-            if len(order) > self._max_event_ids:
-                seen.discard(order.popleft())
+            ring = self._seen_ring
+            if len(ring) < self._max_event_ids:
+                ring.append(event_id)
+            elif ring:
+                slot = self._seen_next
+                seen.discard(ring[slot])
+                ring[slot] = event_id
+                self._seen_next = slot + 1 if slot + 1 < len(ring) else 0
+            else:  # max_event_ids = 0: remember nothing
+                seen.discard(event_id)
         ts = event.ts
         last = self._last_event_ts
         if last is None:
@@ -268,7 +242,7 @@ class Monitor:
     def _anomaly(self, kind: str) -> None:
         self._anomalies[kind] = self._anomalies.get(kind, 0) + 1
 
-    def _all_scopes(self) -> Iterable[_Scope]:
+    def _all_scopes(self) -> Iterable[Scope]:
         return itertools.chain((self._overall,), self._strategies.values(), self._accounts.values())
 
     def _roll_session(self, ts: int) -> None:
@@ -278,7 +252,7 @@ class Monitor:
                 scope.ledger.close_session()
         self._session_start, self._session_end = self._calendar.bounds(ts)
 
-    def _scopes(self, strategy: str, account: str) -> tuple[_Scope, ...]:
+    def _scopes(self, strategy: str, account: str) -> tuple[Scope, ...]:
         key = (strategy, account)
         scopes = self._scope_cache.get(key)
         if scopes is None:
@@ -297,19 +271,19 @@ class Monitor:
                 self._scope_cache[key] = scopes
         return scopes
 
-    def _new_scope(self, kind: str, name: str) -> _Scope:
+    def _new_scope(self, kind: str, name: str) -> Scope:
         existing = self._strategies if kind == "strategy" else self._accounts
         overall = self._overall
         if not existing and not overall.ledger.session_returns:
             # the first one: identical to the portfolio for as long as it stays alone
-            return _Scope(kind, name, self.settings, self._prices, share=overall)
+            return Scope(kind, name, self.settings, self._prices, share=overall)
         for other in existing.values():
             if other.shared:
                 self._unshare(other)
         # a scope born later starts at the starting capital in the current session
-        return _Scope(kind, name, self.settings, self._prices)
+        return Scope(kind, name, self.settings, self._prices)
 
-    def _unshare(self, scope: _Scope) -> None:
+    def _unshare(self, scope: Scope) -> None:
         overall = self._overall
         memo: dict[int, Any] = {id(self._prices): self._prices}
         scope.ledger = copy.deepcopy(overall.ledger, memo)
@@ -442,14 +416,14 @@ class Monitor:
         holders = self._holders.get(symbol)
         if holders is None:
             holders = self._holders[symbol] = {}
-        account = order.account
+        key = order.position_key
         strategy = order.strategy
         overall = self._overall
         for scope in order.scopes:
             if scope.shared:
                 continue
             ledger = scope.ledger
-            ledger.fill(account, symbol, strategy, signed, price, fee, mark, ts)
+            ledger.fill(key, strategy, signed, price, fee, mark, ts)
             if symbol in ledger.symbol_quantity:
                 holders[scope] = None
             else:
@@ -600,15 +574,26 @@ class Monitor:
     def _record_equity(self, ts: int, ledger: Ledger) -> None:
         # one point per interval (the last equity seen in it); the deque bounds the history
         equity = ledger.starting_capital + ledger.realized + ledger.market_value - ledger.cost
-        curve = self._equity_curve
-        if curve:
-            point = curve[-1]
-            if ts // self._curve_ns == point[0] // self._curve_ns:
-                if ts >= point[0]:
-                    point[0] = ts
-                    point[1] = equity
+        bucket = ts // self._curve_ns
+        if self._curve_open:
+            if bucket == self._curve_bucket:
+                if ts >= self._curve_ts:
+                    self._curve_ts = ts
+                    self._curve_equity = equity
                 return
-        curve.append([ts, equity])
+            self._equity_curve.append((self._curve_ts, self._curve_equity))
+        self._curve_open = True
+        self._curve_bucket = bucket
+        self._curve_ts = ts
+        self._curve_equity = equity
+
+    def _equity_points(self) -> list[tuple[int, float]]:
+        # the curve, oldest first, at most settings.equity_curve_points points
+        points = list(self._equity_curve)
+        if self._curve_open:
+            points.append((self._curve_ts, self._curve_equity))
+        keep = self.settings.equity_curve_points
+        return points[-keep:] if keep > 0 else []
 
     # ------------------------------------------------------------------ signals, misc
 

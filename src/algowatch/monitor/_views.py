@@ -10,7 +10,8 @@ from algowatch.events import format_timestamp
 from algowatch.monitor import _signal_views
 
 if TYPE_CHECKING:
-    from algowatch.monitor._engine import Monitor, _Scope
+    from algowatch.monitor._engine import Monitor
+    from algowatch.monitor._scope import Scope
 
 
 def clean(value: Any) -> Any:
@@ -46,7 +47,7 @@ def _is_today(monitor: Monitor) -> bool:
     return monitor._clock.time_ns() < end
 
 
-def trading(monitor: Monitor, scope: _Scope) -> dict[str, Any]:
+def trading(monitor: Monitor, scope: Scope) -> dict[str, Any]:
     """Return the original design's ``TradingMetrics`` fields for ``scope``."""
     settings = monitor.settings
     ledger = scope.ledger
@@ -125,7 +126,7 @@ def trading(monitor: Monitor, scope: _Scope) -> dict[str, Any]:
     }
 
 
-def _reported(monitor: Monitor, scope: _Scope) -> tuple[float, float | None] | None:
+def _reported(monitor: Monitor, scope: Scope) -> tuple[float, float | None] | None:
     # equity and buying power from `account` events: the account's own, or all accounts summed
     reported = monitor._accounts_reported
     if scope.kind == "strategy" or not reported:
@@ -138,7 +139,7 @@ def _reported(monitor: Monitor, scope: _Scope) -> tuple[float, float | None] | N
     return equity, (math.fsum(powers) if powers else None)
 
 
-def scope_view(monitor: Monitor, scope: _Scope) -> dict[str, Any]:
+def scope_view(monitor: Monitor, scope: Scope) -> dict[str, Any]:
     """Return the ``trading``/``execution``/``signals`` triple of one scope."""
     return {
         "trading": trading(monitor, scope),
@@ -167,7 +168,7 @@ def positions(monitor: Monitor) -> list[dict[str, Any]]:
                 "mark": mark,
                 "market_value": value,
                 "unrealized_pnl": value - position.cost,
-                "lots": len(position.lots),
+                "lots": position.open_lots(),
             }
         )
     return rows
@@ -198,7 +199,7 @@ def snapshot(monitor: Monitor) -> dict[str, Any]:
             name: scope_view(monitor, scope) for name, scope in sorted(monitor._accounts.items())
         },
         "positions": positions(monitor),
-        "equity_curve": [[format_timestamp(ts), equity] for ts, equity in monitor._equity_curve],
+        "equity_curve": [[format_timestamp(ts), equity] for ts, equity in monitor._equity_points()],
         "anomalies": dict(sorted(monitor._anomalies.items())),
     }
     return clean(result)  # type: ignore[no-any-return]

@@ -29,7 +29,7 @@ from typing import Any
 
 from mypy_extensions import mypyc_attr
 
-__all__ = ["Ledger", "Position", "TradeRecord", "TradeStats"]
+__all__ = ["Ledger", "Lot", "Position", "TradeRecord", "TradeStats"]
 
 # Quantities are floats; a remainder this small relative to the quantity is zero.
 _REL_EPS = 1e-9
@@ -96,18 +96,35 @@ class TradeRecord:
 
 
 @mypyc_attr(serializable=True)  # copied when a scope stops sharing
+class Lot:
+    """An open lot: signed quantity and per-unit basis (opening fee included)."""
+
+    __slots__ = ("basis", "quantity")
+
+    def __init__(self, quantity: float, basis: float) -> None:
+        self.quantity = quantity
+        self.basis = basis
+
+
+@mypyc_attr(serializable=True)  # copied when a scope stops sharing
 class Position:
     """Open FIFO lots on one ``(account, symbol)``."""
 
-    __slots__ = ("account", "cost", "lots", "quantity", "symbol", "trade")
+    __slots__ = ("account", "cost", "head", "lots", "quantity", "symbol", "trade")
 
     def __init__(self, account: str, symbol: str) -> None:
         self.account = account
         self.symbol = symbol
-        self.lots: deque[list[float]] = deque()  # [signed quantity, basis]
+        # open lots are lots[head:], oldest first (a list and an index: FIFO without a deque)
+        self.lots: list[Lot] = []
+        self.head = 0
         self.quantity = 0.0
         self.cost = 0.0  # sum(q * basis)
         self.trade: TradeRecord | None = None
+
+    def open_lots(self) -> int:
+        """Return the number of open lots."""
+        return len(self.lots) - self.head
 
 
 @mypyc_attr(serializable=True)  # copied when a scope stops sharing
@@ -168,8 +185,7 @@ class Ledger:
 
     def fill(  # noqa: PLR0912, PLR0915, PLR0917 - the hot path stays in one frame
         self,
-        account: str,
-        symbol: str,
+        key: tuple[str, str],
         strategy: str,
         quantity: float,
         price: float,
@@ -179,10 +195,10 @@ class Ledger:
     ) -> float:
         """Apply a fill of signed ``quantity`` at ``price``; return the realized P&L.
 
-        ``mark`` is the symbol's current mark (used to value the position change).
-        Closed round trips are appended to :attr:`closed_trades`.
+        ``key`` is ``(account, symbol)``; ``mark`` is the symbol's current mark (used to
+        value the position change). Closed round trips are appended to :attr:`closed_trades`.
         """
-        key = (account, symbol)
+        account, symbol = key
         position = self.positions.get(key)
         if position is None:
             position = self.positions[key] = Position(account, symbol)
@@ -205,21 +221,30 @@ class Ledger:
             gross = 0.0
             released = 0.0
             lots = position.lots
-            while remaining > 0.0 and lots:
-                lot = lots[0]
-                lot_quantity = lot[0]
+            head = position.head
+            count = len(lots)
+            while remaining > 0.0 and head < count:
+                lot = lots[head]
+                lot_quantity = lot.quantity
                 lot_size = lot_quantity if lot_quantity > 0.0 else -lot_quantity
                 if lot_size <= remaining * (1.0 + _REL_EPS):
-                    gross += lot_quantity * (price - lot[1])
-                    released += lot_quantity * lot[1]
+                    gross += lot_quantity * (price - lot.basis)
+                    released += lot_quantity * lot.basis
                     remaining -= lot_size
-                    lots.popleft()
+                    head += 1
                 else:
                     part = sign * remaining
-                    gross += part * (price - lot[1])
-                    released += part * lot[1]
-                    lot[0] = lot_quantity - part
+                    gross += part * (price - lot.basis)
+                    released += part * lot.basis
+                    lot.quantity = lot_quantity - part
                     remaining = 0.0
+            if head >= count:
+                lots.clear()
+                head = 0
+            elif head > 16 and 2 * head > count:
+                del lots[:head]  # compact: closed lots never outnumber open ones for long
+                head = 0
+            position.head = head
             realized = gross - close_fee
             position.cost -= released
             self.cost -= released
@@ -239,6 +264,7 @@ class Ledger:
                 position.cost = 0.0
                 position.quantity = 0.0
                 lots.clear()
+                position.head = 0
                 if trade is not None:
                     self.closed_trades.append(trade)
                 position.trade = None
@@ -248,7 +274,7 @@ class Ledger:
         if opening:
             signed = opening if buying else -opening
             basis = price + open_fee / signed
-            position.lots.append([signed, basis])
+            position.lots.append(Lot(signed, basis))
             position.quantity += signed
             position.cost += signed * basis
             self.cost += signed * basis

@@ -32,8 +32,10 @@ Definitions (``DESIGN.md``, ``ANALYTICS.md``):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from algowatch.monitor._scope import Scope
 
 from mypy_extensions import mypyc_attr
 
@@ -138,6 +140,7 @@ class OrderState:
         "notional",
         "order_id",
         "order_type",
+        "position_key",
         "quantity",
         "scopes",
         "side",
@@ -167,7 +170,7 @@ class OrderState:
         arrival: float | None,
         decision: float | None,
         signal_id: str | None,
-        scopes: tuple[Any, ...],
+        scopes: tuple[Scope, ...],
     ) -> None:
         self.order_id = order_id
         self.symbol = symbol
@@ -181,6 +184,7 @@ class OrderState:
         self.last_ts = ts
         self.strategy = strategy
         self.account = account
+        self.position_key = (account, symbol)  # the ledgers' key, built once per order
         self.arrival = arrival
         self.decision = decision
         self.signal_id = signal_id
@@ -204,7 +208,7 @@ class OrderState:
         return self.sign * (self.notional / self.filled - self.arrival) / self.arrival * 1e4
 
     def fold(  # noqa: PLR0912 - one pass per finished order, hot path
-        self, scopes: Iterable[Any], last_price: float | None
+        self, scopes: tuple[Scope, ...], last_price: float | None
     ) -> tuple[float, float]:
         """Add this finished order to the execution stats of each unshared scope.
 

@@ -185,7 +185,7 @@ def test_memory_stays_bounded_on_a_long_stream():
     assert len(m._seen) == 100
     assert len(m._trades) == 20
     assert len(m._open) == 30
-    assert len(m._equity_curve) == 10
+    assert len(m._equity_points()) == 10
     assert len(m.orders(limit=1_000)) == 80
     assert len(m.trades(limit=1_000)) == 20
     snap = m.snapshot()
