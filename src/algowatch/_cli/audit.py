@@ -156,17 +156,55 @@ def append_command(
         state_providers={},
     )
     try:
-        for number, line in enumerate(sys.stdin.buffer, start=1):
-            if not line.strip():
-                continue
-            seq = _append_line(writer, line, number)
-            click.echo(str(seq))
-            sys.stdout.flush()
+        _append_stream(writer, sys.stdin.buffer)
     finally:
         writer.close()
 
 
-def _append_line(writer: AuditWriter, line: bytes, number: int) -> int:
+def _append_stream(writer: AuditWriter, source: Any) -> None:
+    # Whatever has arrived is appended as one batch (one fsync or group commit for all of
+    # it), so a pipe of many records is fast, and a line on its own is acknowledged at once.
+    number = 0
+    rest = b""
+    while True:
+        chunk: bytes = source.read1(1 << 16)
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop() if chunk else b""
+        batch: list[tuple[int, bytes]] = []
+        for line in lines:
+            number += 1
+            if line.strip():
+                batch.append((number, line))
+        _append_batch(writer, batch)
+        if not chunk:
+            return
+
+
+def _append_batch(writer: AuditWriter, batch: list[tuple[int, bytes]]) -> None:
+    records: list[tuple[str, dict[str, Any]]] = []
+    error: click.UsageError | None = None
+    for number, line in batch:
+        try:
+            records.append(_parse_line(line, number))
+        except click.UsageError as exc:
+            error = exc  # the lines before it are appended first
+            break
+    try:
+        seqs = writer.append_many(records)
+    except ValueError:
+        # a record is invalid and nothing was written: one by one, to name its line
+        for (number, _line), (kind, fields) in zip(batch, records, strict=False):
+            click.echo(str(_append_record(writer, kind, fields, number)))
+            sys.stdout.flush()
+        seqs = []
+    for seq in seqs:
+        click.echo(str(seq))
+    sys.stdout.flush()
+    if error is not None:
+        raise error
+
+
+def _parse_line(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
     try:
         obj: Any = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -176,6 +214,10 @@ def _append_line(writer: AuditWriter, line: bytes, number: int) -> int:
         msg = f"stdin line {number}: kind must be a string field of an object, received {line!r}"
         raise click.UsageError(msg)
     kind = obj.pop("kind")
+    return kind, obj
+
+
+def _append_record(writer: AuditWriter, kind: str, obj: dict[str, Any], number: int) -> int:
     try:
         if kind == "correction":
             return writer.correct(
@@ -185,6 +227,6 @@ def _append_line(writer: AuditWriter, line: bytes, number: int) -> int:
                 **obj,
             )
         return writer.append(kind, **obj)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         msg = f"stdin line {number}: {exc}"
         raise click.UsageError(msg) from None

@@ -10,17 +10,26 @@ so both apply the same rules (AUDIT.md 5.5):
   does not parse and no complete JSON line follows it;
 * anything else is *corruption*: a tear never yields a complete JSON line with a
   wrong hash, and never leaves valid records after it.
+
+It also names and lists segments, finds the chain state a segment continues from
+and checks the checkpoint watermark of the writer's recovery.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from algowatch.audit._format import Chain, check_line, parse_line
+from algowatch.audit._format import SEGMENT_RE, Chain, check_line, genesis_head, parse_line
+from algowatch.errors import AuditCorruptionError
+
+if TYPE_CHECKING:
+    from algowatch.audit._checkpoint import Checkpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +176,74 @@ def scan(
             out.problem = Problem(base + pos, seq, check.reason)
         break
     return out
+
+
+def segment_name(day: str, number: int) -> str:
+    """Return the file name of segment ``number`` opened on UTC ``day`` (``YYYYMMDD``)."""
+    return f"audit-{day}-{number:06d}.jsonl"
+
+
+def list_segments(directory: Path) -> list[str]:
+    """Return the segment file names of ``directory`` in chain order."""
+    names = [n for n in os.listdir(directory) if SEGMENT_RE.match(n)]
+    return sorted(names, key=lambda n: int(n[15:21]))
+
+
+def starts_cleanly(path: Path) -> bool:
+    """Return whether the segment at ``path`` opens with a ``segment_start`` record."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    try:
+        return bool(parse_line(first).get("kind") == "segment_start")
+    except orjson.JSONDecodeError:
+        return False
+
+
+def chain_start(
+    directory: Path, chain: Chain, instance_id: str, segments: list[str], index: int
+) -> tuple[bytes, int]:
+    """Return ``(prev_h, seq)`` the segment at ``index`` (negative: from the end) continues."""
+    index = range(len(segments))[index]
+    with (directory / segments[index]).open("rb") as fh:
+        first = fh.readline()
+    try:
+        obj = parse_line(first)
+        if obj.get("kind") == "segment_start":
+            return bytes.fromhex(str(obj["prev_head"])), int(obj["seq"])
+    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+        pass  # torn or absent segment_start: continue from the previous segment
+    if index == 0:
+        return genesis_head(instance_id), 0
+    prev = scan_segment(directory, chain, instance_id, segments, index - 1)
+    return prev.head, prev.next_seq
+
+
+def scan_segment(
+    directory: Path, chain: Chain, instance_id: str, segments: list[str], index: int
+) -> SegmentScan:
+    """Scan the segment at ``index`` (negative: from the end) from the chain it continues."""
+    index = range(len(segments))[index]
+    prev_h, seq = chain_start(directory, chain, instance_id, segments, index)
+    return scan(chain, (directory / segments[index]).read_bytes(), prev_h, seq)
+
+
+def check_watermark(name: str, result: SegmentScan, checkpoints: list[Checkpoint]) -> None:
+    """Raise unless the latest checkpoint of segment ``name`` lies on its verified chain.
+
+    Raises
+    ------
+    AuditCorruptionError
+        Damage before the watermark: the writer must refuse to start (AUDIT.md 5.5).
+    """
+    marks = [c for c in checkpoints if c.segment == name]
+    if not marks:
+        return
+    mark = marks[-1]
+    covered = any(end == mark.offset and h == mark.head for _seq, end, h in result.heads)
+    if not covered:
+        where = result.problem.offset if result.problem else result.end_offset
+        msg = (
+            f"CORRUPTION {name} @{where}: damage before the checkpoint watermark "
+            f"(offset {mark.offset}, size {mark.size}); refusing to start, nothing was changed"
+        )
+        raise AuditCorruptionError(msg)

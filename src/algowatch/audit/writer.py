@@ -8,28 +8,37 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from ulid import ULID
 
 from algowatch.audit._checkpoint import Anchor, Checkpoint, load_checkpoints, load_signing_key
 from algowatch.audit._format import (
-    RESERVED_FIELDS,
-    SEGMENT_RE,
+    APPENDABLE_KINDS,
     Chain,
+    RecordIds,
     check_line,
+    check_record,
     encode_line,
     format_ts,
     genesis_head,
-    parse_line,
     utc_day,
 )
-from algowatch.audit._scan import SegmentScan, scan
+from algowatch.audit._group import GroupCommit, Pending
+from algowatch.audit._scan import (
+    SegmentScan,
+    chain_start,
+    check_watermark,
+    list_segments,
+    scan,
+    scan_segment,
+    segment_name,
+    starts_cleanly,
+)
 from algowatch.audit._state import StateCapture, StateProvider, clock_sync_state
 from algowatch.clock import Clock, SystemClock
 from algowatch.errors import AuditCorruptionError, AuditError, AuditWriterFailedError
@@ -39,19 +48,8 @@ __all__ = ["APPENDABLE_KINDS", "AuditWriter", "Durability", "list_segments"]
 
 Durability = Literal["sync", "group", "async"]
 LockMode = Literal["append", "owner"]
-APPENDABLE_KINDS = frozenset({"decision", "override", "kill_switch", "limit_change", "clock_sync"})
 _STATE_KINDS = frozenset({"decision", "override", "kill_switch", "limit_change"})
 _LOG = logging.getLogger("algowatch.audit")
-
-
-def _segment_name(day: str, number: int) -> str:
-    return f"audit-{day}-{number:06d}.jsonl"
-
-
-def list_segments(directory: Path) -> list[str]:
-    """Return the segment file names of ``directory`` in chain order."""
-    names = [n for n in os.listdir(directory) if SEGMENT_RE.match(n)]
-    return sorted(names, key=lambda n: int(n[15:21]))
 
 
 class AuditWriter:
@@ -70,9 +68,10 @@ class AuditWriter:
     directory
         The audit directory (created if missing).
     durability
-        ``"sync"`` (fsync per record, the default), ``"group"`` (callers wait for
-        a shared fsync) or ``"async"`` (fsync in the background; not for
-        regulated records).
+        ``"sync"`` (fsync per record, the default), ``"group"`` (a flusher thread
+        writes the records chained by all callers at once and covers them with one
+        fsync; each caller waits for it) or ``"async"`` (fsync in the background;
+        not for regulated records).
     clock
         Time source for ``ts``, ``mono_ns``, rotation and checkpoints.
     instance_id
@@ -140,6 +139,7 @@ class AuditWriter:
         self.instance_id = instance_id
         self.origin = f"algowatch/audit/{instance_id}/v1"
         self._chain = Chain(hmac_key)
+        self._record_ids = RecordIds()
         self._signing_key = signing_key
         self._key_name = key_name
         self._anchor = anchor
@@ -155,8 +155,6 @@ class AuditWriter:
         self._state_capture = (
             StateCapture(providers, budget_seconds=provider_budget_seconds) if providers else None
         )
-        self._flush_interval = flush_interval_seconds
-        self._flush_max = flush_max_records
         start = format_ts(self.clock.time_ns())
         self._writer_json = orjson.dumps(
             {"host": host or socket.gethostname(), "pid": os.getpid(), "start": start}
@@ -165,17 +163,8 @@ class AuditWriter:
         self._failure: BaseException | None = None
         self._mutex = threading.RLock()
         self._fsync_lock = threading.Lock()
-        # two conditions on one lock: appends wake only the flusher (_work); a finished
-        # fsync wakes the callers waiting for durability (_cond) once per batch. One shared
-        # condition woke every waiting caller on every append and stopped group commit
-        # from scaling with producers.
-        cond_lock = threading.Lock()
-        self._cond = threading.Condition(cond_lock)
-        self._work = threading.Condition(cond_lock)
-        self._written = 0
-        self._durable = 0
-        self._stopping = False
-        self._flusher: threading.Thread | None = None
+        self._commit = GroupCommit()
+        self._fail_lock = threading.Lock()
         self._after_step: Callable[[str], None] | None = None  # test seam for crash points
         self._fd = -1
         self._segment = ""
@@ -207,9 +196,14 @@ class AuditWriter:
                 os.close(self._fd)
             raise
         if durability != "sync":
-            self._flusher = threading.Thread(target=self._flush_loop, name="audit-flusher")
-            self._flusher.daemon = True
-            self._flusher.start()
+            self._commit.start(
+                self._write_staged,
+                self._sync_written,
+                self._fail,
+                interval=flush_interval_seconds,
+                max_records=flush_max_records,
+                linger=durability == "group",
+            )
 
     @classmethod
     def from_settings(
@@ -279,19 +273,36 @@ class AuditWriter:
         ValueError
             ``kind`` is not appendable or a field name is reserved.
         """
-        if kind not in APPENDABLE_KINDS:
-            msg = f"kind must be one of {sorted(APPENDABLE_KINDS)}, received {kind!r}"
-            raise ValueError(msg)
-        return self._append_checked(kind, fields)
+        return self._append_records([self._checked(kind, fields)])[0]
+
+    def append_many(self, records: Iterable[tuple[str, Mapping[str, Any]]]) -> list[int]:
+        """Append ``(kind, fields)`` records in order; return their seqs once all are durable.
+
+        The records are chained one after the other and made durable together: one fsync
+        in ``sync`` mode, one group commit in ``group`` mode. Every record is checked
+        before any is written. A ``correction`` needs ``supersedes``, ``reason`` and ``by``
+        in its fields.
+
+        Raises
+        ------
+        AuditWriterFailedError
+            The writer has failed closed (now or earlier).
+        ValueError
+            A kind is not appendable or a field is reserved or missing, naming the record.
+        """
+        checked = []
+        for index, (kind, fields) in enumerate(records):
+            try:
+                checked.append(self._checked(kind, dict(fields), corrections=True))
+            except ValueError as exc:
+                msg = f"record {index}: {exc}"
+                raise ValueError(msg) from None
+        return self._append_records(checked) if checked else []
 
     def correct(self, supersedes: int, *, reason: str, by: str, **fields: Any) -> int:
         """Append a ``correction`` that supersedes record ``supersedes``; return its seq."""
-        if not 0 <= supersedes < self._next_seq:
-            msg = f"supersedes must be an existing seq < {self._next_seq}, received {supersedes!r}"
-            raise ValueError(msg)
-        return self._append_checked(
-            "correction", {"supersedes": supersedes, "reason": reason, "by": by, **fields}
-        )
+        fields = {"supersedes": supersedes, "reason": reason, "by": by, **fields}
+        return self._append_records([self._checked("correction", fields, corrections=True)])[0]
 
     def apply_retention(self) -> list[str]:
         """Delete sealed segments older than ``retention_days``; return their names.
@@ -305,7 +316,7 @@ class AuditWriter:
             segments = list_segments(self.directory)
             old = [n for n in segments if n != self._segment and n[6:14] < cutoff]
             # verify starts at the oldest retained segment_start: keep segments until one has it
-            while old and not self._starts_cleanly(segments[len(old)]):
+            while old and not starts_cleanly(self.directory / segments[len(old)]):
                 old.pop()
             if not old:
                 return []
@@ -319,14 +330,6 @@ class AuditWriter:
                 (self.directory / name).unlink()
             self._fsync_dir()
             return old
-
-    def _starts_cleanly(self, name: str) -> bool:
-        with (self.directory / name).open("rb") as fh:
-            first = fh.readline()
-        try:
-            return bool(parse_line(first).get("kind") == "segment_start")
-        except orjson.JSONDecodeError:
-            return False
 
     def checkpoint(self) -> Checkpoint:
         """Make every record durable, then write, sign and anchor a checkpoint."""
@@ -348,10 +351,11 @@ class AuditWriter:
 
     def close(self) -> None:
         """Flush, write a final checkpoint and release the files (idempotent)."""
+        # outside the mutex: the flusher takes it to write what is staged
+        self._commit.stop()
         with self._mutex:
             if self._state == "closed":
                 return
-            self._stop_flusher()
             if self._state == "ok":
                 try:
                     with self._flock():
@@ -378,42 +382,89 @@ class AuditWriter:
 
     # -- append path --------------------------------------------------------------------
 
-    def _append_checked(self, kind: str, fields: dict[str, Any]) -> int:
-        reserved = RESERVED_FIELDS.intersection(fields)
-        if reserved:
-            msg = f"field names {sorted(reserved)!r} are reserved by the record format"
-            raise ValueError(msg)
+    def _checked(
+        self, kind: str, fields: dict[str, Any], *, corrections: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        check_record(kind, fields, next_seq=self._next_seq, corrections=corrections)
+        return kind, fields
+
+    def _append_records(self, records: list[tuple[str, dict[str, Any]]]) -> list[int]:
+        # records are checked; chain them in order and return once durable per the mode
         self._check_ok()
-        if (
-            kind in _STATE_KINDS
-            and self._state_capture is not None
-            and "system_state" not in fields
-        ):
-            fields = {**fields, "system_state": self._state_capture.capture()}
+        if self._state_capture is not None:
+            records = [
+                (kind, {**fields, "system_state": self._state_capture.capture()})
+                if kind in _STATE_KINDS and "system_state" not in fields
+                else (kind, fields)
+                for kind, fields in records
+            ]
+        group = self.durability == "group"
+        self._record_ids.refill()
+        pending: list[Pending] = []
+        seqs: list[int] = []
         with self._mutex:
             self._check_ok()
-            with self._flock():
-                self._refresh()
+            for index, (kind, fields) in enumerate(records):
                 now = self.clock.time_ns()
-                if utc_day(now) != self._segment[6:14] or self._size >= self.rotate_bytes:
-                    self._rotate(now)
-                seq = self._write_record(kind, fields, now)
-                if self.durability == "sync":
-                    self._fsync(self._fd)
-                    ticket = 0
+                if group and not self._rotation_due(now):
+                    staged = self._stage(kind, fields, now)
                 else:
-                    with self._cond:
-                        self._written += 1
-                        ticket = self._written
-                        self._work.notify()
-                if self._checkpoint_due():
-                    self._sync_now()
-                    self._write_checkpoint()
-        if self.durability == "group":
-            self._wait_durable(ticket)
-        return seq
+                    fsync = self.durability == "sync" and index == len(records) - 1
+                    seq, staged = self._write_now(kind, fields, fsync=fsync)
+                    seqs.append(seq)
+                if group:
+                    if staged is None:
+                        break
+                    pending.append(staged)
+            if not group:
+                return seqs
+        if len(pending) == len(records):
+            self._commit.wait(pending[-1])  # tickets are in order: the last one covers all
+            if self._commit.durable >= pending[-1].ticket:
+                return [record.seq for record in pending]
+        msg = f"audit fsync failed ({self._failure}); the record is not durable"
+        raise AuditWriterFailedError(msg) from self._failure
+
+    def _stage(self, kind: str, fields: dict[str, Any], now: int) -> Pending | None:
+        # group mode: the flusher writes and fsyncs it; a record chained on a stale tail
+        # (another process appended meanwhile) is chained again there, under the lock
+        base = (self._head, self._next_seq)
+        seq, line = self._encode(kind, fields, now)
+        staged = self._commit.stage(line, (seq, kind, fields), base)
+        if staged is not None and self._checkpoint_due():
+            with self._flock():
+                self._sync_now()
+                self._write_checkpoint()
+        return staged
+
+    def _write_now(
+        self, kind: str, fields: dict[str, Any], *, fsync: bool
+    ) -> tuple[int, Pending | None]:
+        # under the mutex: write the record itself (sync, async, or group at a rotation)
+        with self._flock():
+            self._refresh()
+            now = self.clock.time_ns()  # read under the lock: ts rises with seq
+            if self._rotation_due(now):
+                self._rotate(now)
+            seq = self._write_record(kind, fields, now)
+            if fsync:
+                self._fsync(self._fd)  # the last record of a call: one fsync covers them all
+            wrote = self._commit.wrote((seq, kind, fields) if self.durability == "group" else None)
+            if self._checkpoint_due():
+                self._sync_now()
+                self._write_checkpoint()
+        return seq, wrote
+
+    def _rotation_due(self, now: int) -> bool:
+        size = self._size + self._commit.staged_bytes
+        return utc_day(now) != self._segment[6:14] or size >= self.rotate_bytes
 
     def _write_record(self, kind: str, fields: dict[str, Any], now: int) -> int:
+        seq, line = self._encode(kind, fields, now)
+        self._write_bytes(line)
+        return seq
+
+    def _encode(self, kind: str, fields: dict[str, Any], now: int) -> tuple[int, bytes]:
         seq = self._next_seq
         line, h = encode_line(
             self._chain,
@@ -422,14 +473,32 @@ class AuditWriter:
             ts=format_ts(now),
             mono_ns=self.clock.monotonic_ns(),
             kind=kind,
-            record_id=str(ULID.from_timestamp(now / 1e9)),
+            record_id=self._record_ids(now),
             writer=self._writer_json,
             fields=fields,
         )
-        self._write_bytes(line)
         self._head = h
         self._next_seq = seq + 1
-        return seq
+        return seq, line
+
+    def _drain(self) -> None:
+        # under the mutex and the flock: write the staged records in one go, in ticket order
+        batch = self._commit.take()
+        if batch is None:
+            return
+        if self._lock_mode == "append" and os.fstat(self._fd).st_size != self._size:
+            # another process appended since the batch was chained: chain it after those
+            self._head, self._next_seq = batch.head, batch.seq
+            self._refresh()
+            for record in batch.records:
+                now = self.clock.time_ns()  # as in the slow path: not older than its records
+                if self._rotation_due(now):
+                    self._rotate(now)
+                record.seq = self._write_record(record.kind, record.fields, now)
+                self._commit.mark_written(record.ticket)
+            return
+        self._write_bytes(batch.data)
+        self._commit.mark_written(batch.last_ticket)
 
     def _write_bytes(self, data: bytes) -> None:
         view = memoryview(data)
@@ -452,11 +521,11 @@ class AuditWriter:
             raise AuditWriterFailedError(msg) from exc
 
     def _sync_now(self) -> None:
+        self._drain()
+        target = self._commit.written
         with self._fsync_lock:
             self._fsync(self._fd)
-        with self._cond:
-            self._durable = self._written
-            self._cond.notify_all()
+        self._commit.mark_durable(target)
 
     def _fsync_dir(self) -> None:
         fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -474,7 +543,7 @@ class AuditWriter:
             raise AuditError(msg)
 
     def _fail(self, exc: BaseException) -> None:
-        with self._cond:
+        with self._fail_lock:
             if self._state == "failed":
                 return
             self._state = "failed"
@@ -486,9 +555,7 @@ class AuditWriter:
                 self._kill_switch(exc)
             except Exception:
                 _LOG.exception("audit kill-switch callback raised")
-        with self._cond:
-            self._cond.notify_all()
-            self._work.notify_all()
+        self._commit.fail()
 
     @contextmanager
     def _flock(self) -> Iterator[None]:
@@ -503,46 +570,20 @@ class AuditWriter:
 
     # -- group and async ----------------------------------------------------------------
 
-    def _wait_durable(self, ticket: int) -> None:
-        with self._cond:
-            while self._durable < ticket and self._state != "failed":
-                self._cond.wait()
-            if self._durable < ticket:
-                msg = f"audit fsync failed ({self._failure}); the record is not durable"
-                raise AuditWriterFailedError(msg) from self._failure
+    def _write_staged(self) -> None:
+        # the flusher writes what is staged, then fsyncs (_sync_written) without the mutex
+        self._check_ok()
+        if self._commit.staged_bytes:
+            with self._mutex:
+                self._check_ok()
+                with self._flock():
+                    self._drain()
 
-    def _flush_loop(self) -> None:
-        delay = self._flush_interval if self.durability == "async" else 0.0
-        while True:
-            with self._cond:
-                while not self._stopping and self._written == self._durable:
-                    self._work.wait()
-                if self._written == self._durable or self._state == "failed":
-                    return
-                if delay:
-                    self._work.wait_for(
-                        lambda: self._stopping or self._written - self._durable >= self._flush_max,
-                        timeout=delay,
-                    )
-                target = self._written
-            with self._fsync_lock:
-                try:
-                    os.fsync(self._fd)
-                except OSError as exc:
-                    self._fail(exc)
-                    return
-            with self._cond:
-                self._durable = max(self._durable, target)
-                self._cond.notify_all()
-
-    def _stop_flusher(self) -> None:
-        if self._flusher is None:
-            return
-        with self._cond:
-            self._stopping = True
-            self._work.notify_all()
-        self._flusher.join()
-        self._flusher = None
+    def _sync_written(self) -> int:
+        target = self._commit.written
+        with self._fsync_lock:
+            self._fsync(self._fd)
+        return target
 
     # -- checkpoints --------------------------------------------------------------------
 
@@ -599,32 +640,11 @@ class AuditWriter:
 
     # -- recovery, tail refresh, rotation -----------------------------------------------
 
-    def _chain_start(self, segments: list[str], index: int) -> tuple[bytes, int]:
-        """Return ``(prev_h, seq)`` the segment at ``index`` continues from."""
-        name = segments[index]
-        with (self.directory / name).open("rb") as fh:
-            first = fh.readline()
-        try:
-            obj = parse_line(first)
-            if obj.get("kind") == "segment_start":
-                return bytes.fromhex(str(obj["prev_head"])), int(obj["seq"])
-        except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
-            pass  # torn or absent segment_start: continue from the previous segment
-        if index == 0:
-            return genesis_head(self.instance_id), 0
-        prev = self._scan_file(segments, index - 1)
-        return prev.head, prev.next_seq
-
-    def _scan_file(self, segments: list[str], index: int) -> SegmentScan:
-        prev_h, seq = self._chain_start(segments, index)
-        data = (self.directory / segments[index]).read_bytes()
-        return scan(self._chain, data, prev_h, seq)
-
     def _recover(self) -> None:
         segments = list_segments(self.directory)
         if not segments:
             self._create_segment(
-                _segment_name(utc_day(self.clock.time_ns()), 1),
+                segment_name(utc_day(self.clock.time_ns()), 1),
                 prev_segment=None,
                 prev_head=genesis_head(self.instance_id),
                 seq=0,
@@ -632,11 +652,11 @@ class AuditWriter:
             return
         name = segments[-1]
         path = self.directory / name
-        prev_h, seq = self._chain_start(segments, len(segments) - 1)
+        prev_h, seq = chain_start(self.directory, self._chain, self.instance_id, segments, -1)
         data = path.read_bytes()
         result = scan(self._chain, data, prev_h, seq)
         checkpoints = load_checkpoints(self.directory / "checkpoints.jsonl")
-        self._check_watermark(name, result, checkpoints)
+        check_watermark(name, result, checkpoints)
         if result.tail == "corrupt":
             assert result.problem is not None
             msg = (
@@ -660,22 +680,6 @@ class AuditWriter:
         # whatever a crash left in the page cache is made durable, entries and names alike
         self._sync_now()
         self._fsync_dir()
-
-    def _check_watermark(
-        self, name: str, result: SegmentScan, checkpoints: list[Checkpoint]
-    ) -> None:
-        marks = [c for c in checkpoints if c.segment == name]
-        if not marks:
-            return
-        mark = marks[-1]
-        covered = any(end == mark.offset and h == mark.head for _seq, end, h in result.heads)
-        if not covered:
-            where = result.problem.offset if result.problem else result.end_offset
-            msg = (
-                f"CORRUPTION {name} @{where}: damage before the checkpoint watermark "
-                f"(offset {mark.offset}, size {mark.size}); refusing to start, nothing was changed"
-            )
-            raise AuditCorruptionError(msg)
 
     def _fence(self, offset: int, region: bytes) -> None:
         if b"\n" not in region:
@@ -703,6 +707,7 @@ class AuditWriter:
         )
 
     def _refresh(self) -> None:
+        self._drain()
         if self._lock_mode == "owner":
             return
         size = os.fstat(self._fd).st_size
@@ -755,7 +760,7 @@ class AuditWriter:
         self._step("segment_end")
         number = int(sealed[15:21]) + 1
         self._create_segment(
-            _segment_name(utc_day(now), number),
+            segment_name(utc_day(now), number),
             prev_segment=sealed,
             prev_head=self._head,
             seq=self._next_seq,
@@ -766,7 +771,7 @@ class AuditWriter:
         sealed = segments[-1]
         number = int(sealed[15:21]) + 1
         self._create_segment(
-            _segment_name(utc_day(self.clock.time_ns()), number),
+            segment_name(utc_day(self.clock.time_ns()), number),
             prev_segment=sealed,
             prev_head=sealed_scan.head,
             seq=sealed_scan.next_seq,
@@ -790,7 +795,7 @@ class AuditWriter:
         sealed = segments[-2]
         if any(c.segment == sealed and c.segment_sha256 for c in checkpoints):
             return
-        result = self._scan_file(segments, len(segments) - 2)
+        result = scan_segment(self.directory, self._chain, self.instance_id, segments, -2)
         if result.sealed:
             self._seal_checkpoint(sealed, result.end_offset, result.next_seq, result.head)
 

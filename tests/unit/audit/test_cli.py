@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import select
+import subprocess
 import sys
 
 import pytest
 
+from algowatch.audit import read_records, verify
 from algowatch.cli import main
 
 
@@ -76,3 +79,47 @@ def test_append_given_bad_line_is_a_usage_error(tmp_path, stdin, capsys):
     captured = capsys.readouterr()
     assert captured.out == "1\n"
     assert "stdin line 2: not JSON" in captured.err
+
+
+def _append_process(directory, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "algowatch", "audit", "append", str(directory), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.parametrize("durability", ["sync", "group"])
+def test_append_given_a_pipe_of_many_records_acks_each_in_order(tmp_path, durability):
+    """Records that arrive together are appended together; each seq is printed, in order."""
+    directory = tmp_path / "audit"
+    lines = b"".join(
+        json.dumps({"kind": "decision", "decision": f"BUY {i}"}).encode() + b"\n"
+        for i in range(3000)
+    )
+    with _append_process(directory, "--durability", durability) as process:
+        out, err = process.communicate(lines, timeout=60)
+    assert process.returncode == 0, err
+    assert out.decode().split() == [str(i) for i in range(1, 3001)]
+    records = [r for r in read_records(directory) if r["kind"] == "decision"]
+    assert [r["decision"] for r in records] == [f"BUY {i}" for i in range(3000)]
+    assert verify(directory).ok
+
+
+def test_append_acknowledges_a_lone_line_without_waiting_for_more(tmp_path):
+    """A script that writes one record and waits for its seq is answered (no batching stall)."""
+    with _append_process(tmp_path / "audit", "--durability", "group") as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            for expected in (1, 2):
+                process.stdin.write(b'{"kind":"decision","decision":"one at a time"}\n')
+                process.stdin.flush()
+                ready, _, _ = select.select([process.stdout], [], [], 20)
+                assert ready, "no acknowledgement within 20 s"
+                assert process.stdout.readline() == f"{expected}\n".encode()
+        finally:
+            process.stdin.close()
+            process.wait(timeout=20)
+    assert process.returncode == 0

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
 import stat
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from ulid import ULID
 
 from algowatch.audit import AuditWriter, genesis_head, load_checkpoints, read_records, verify
 from algowatch.audit._format import Chain
@@ -51,6 +54,28 @@ def test_round_trip_given_n_records_verifies_with_contiguous_seq(make_writer, au
     report = verify(audit_dir)
     assert report.exit_code == 0, report.to_text()
     assert report.records == 201
+
+
+def test_record_ids_are_unique_ulids_of_the_record_time_rising_within_a_millisecond(
+    make_writer, audit_dir, clock
+):
+    """Each id is a ULID whose time is the record's ts millisecond; ids never repeat."""
+    writer = make_writer()
+    for i in range(300):
+        writer.append("decision", decision=f"{i}")
+        if i % 3 == 2:
+            clock.advance(0.0007)
+    writer.close()
+    records = list(read_records(audit_dir))
+    ids = [r["id"] for r in records]
+    assert len(set(ids)) == len(ids)
+    for record in records:
+        assert str(ULID.from_str(record["id"])) == record["id"]
+        ts = datetime.strptime(record["ts"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        assert ULID.from_str(record["id"]).milliseconds == int(ts.timestamp() * 1e6) // 1000
+    same_ms = [(a["id"], b["id"]) for a, b in itertools.pairwise(records) if a["ts"] == b["ts"]]
+    assert same_ms
+    assert all(a < b for a, b in same_ms)
 
 
 def test_chain_given_first_record_starts_at_domain_separated_genesis(make_writer, audit_dir):
@@ -211,6 +236,128 @@ def test_group_mode_given_many_threads_returns_each_seq_once(make_writer, audit_
     assert verify(audit_dir).ok
 
 
+def _line_ends(segment: Path) -> dict[int, tuple[int, str | None]]:
+    """Map each record's seq to (offset just past its line, its ``decision``)."""
+    ends, offset = {}, 0
+    for line in segment.read_bytes().splitlines(keepends=True):
+        offset += len(line)
+        record = json.loads(line)
+        ends[record["seq"]] = (offset, record.get("decision"))
+    return ends
+
+
+@pytest.mark.parametrize("lock_mode", ["append", "owner"])
+def test_group_mode_given_concurrent_callers_acks_only_records_an_fsync_covered(
+    make_writer, audit_dir, monkeypatch, lock_mode
+):
+    """Every group append returns after an fsync covering its bytes, with its own seq."""
+    real_fsync = os.fsync
+    covered: dict[int, int] = {}  # inode -> file size a completed fsync made durable
+
+    def spy(fd: int) -> None:
+        before = os.fstat(fd)
+        real_fsync(fd)
+        if stat.S_ISREG(before.st_mode):
+            covered[before.st_ino] = max(covered.get(before.st_ino, 0), before.st_size)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    writer = make_writer(durability="group", checkpoint_every_records=97, lock_mode=lock_mode)
+    acks: list[tuple[int, str, dict[int, int]]] = []
+
+    def work(worker: int) -> None:
+        for i in range(40):
+            decision = f"{worker}-{i}"
+            seq = writer.append("decision", decision=decision)
+            acks.append((seq, decision, dict(covered)))
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    (segment,) = _segments(audit_dir)
+    ends = _line_ends(segment)
+    assert sorted(seq for seq, _, _ in acks) == list(range(1, 641))
+    for seq, decision, durable in acks:
+        end, written = ends[seq]
+        assert written == decision
+        assert end <= durable.get(segment.stat().st_ino, 0), f"seq {seq} acked before its fsync"
+    report = verify(audit_dir)
+    assert report.ok, report.to_text()
+    assert len(load_checkpoints(audit_dir / "checkpoints.jsonl")) >= 6
+
+
+def test_group_mode_given_another_writer_appending_chains_after_its_records(make_writer, audit_dir):
+    """Records staged on a tail another writer extended are chained again after its records."""
+    group = make_writer(durability="group")
+    other = make_writer(durability="sync")
+    acks: list[tuple[int, str]] = []
+
+    def work(writer: AuditWriter, name: str) -> None:
+        for i in range(60):
+            decision = f"{name}-{i}"
+            acks.append((writer.append("decision", decision=decision), decision))
+
+    threads = [threading.Thread(target=work, args=(group, f"g{n}")) for n in range(4)]
+    threads += [threading.Thread(target=work, args=(other, f"s{n}")) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    group.close()
+    other.close()
+    ends = _line_ends(_segments(audit_dir)[0])
+    assert sorted(seq for seq, _ in acks) == sorted({seq for seq, _ in acks})
+    assert len(acks) == 360
+    for seq, decision in acks:
+        assert ends[seq][1] == decision
+    report = verify(audit_dir)
+    assert report.ok, report.to_text()
+    assert report.records == 361
+
+
+def test_fsync_failure_in_group_mode_fails_every_waiting_caller(make_writer, monkeypatch):
+    """All callers waiting on a failed fsync raise, after the kill switch; none gets a seq."""
+    outcomes: list[BaseException | int] = []
+    told_before_kill_switch: list[int] = []
+    writer = make_writer(
+        durability="group", kill_switch=lambda exc: told_before_kill_switch.append(len(outcomes))
+    )
+    writer.append("decision", decision="before")
+    gate = threading.Event()
+
+    def broken_fsync(fd: int) -> None:
+        gate.wait(5)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+
+    def work(i: int) -> None:
+        try:
+            outcomes.append(writer.append("decision", decision=f"during {i}"))
+        except AuditWriterFailedError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    while writer.next_seq < 14 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert writer.next_seq == 14  # all twelve records are chained and their callers wait
+    gate.set()
+    for t in threads:
+        t.join(5)
+    assert len(outcomes) == 12
+    assert all(isinstance(o, AuditWriterFailedError) for o in outcomes), outcomes
+    assert all("not durable" in str(o) for o in outcomes)
+    assert told_before_kill_switch == [0]
+    assert writer.state == "failed"
+    with pytest.raises(AuditWriterFailedError, match="failed closed earlier"):
+        writer.append("decision", decision="after")
+
+
 def test_async_mode_given_close_makes_everything_durable(make_writer, audit_dir):
     writer = make_writer(durability="async")
     for i in range(100):
@@ -308,3 +455,103 @@ def test_fsync_failure_turns_health_unhealthy(make_writer, monkeypatch):
     monkeypatch.undo()
     asyncio.run(runner.run_once())
     assert runner.status == "unhealthy"
+
+
+@pytest.mark.parametrize("durability", ["sync", "group", "async"])
+def test_append_many_given_records_chains_them_in_order(make_writer, audit_dir, durability):
+    """One call: contiguous seqs in the given order, a correction included, the chain verifies."""
+    writer = make_writer(durability=durability)
+    first = writer.append("decision", decision="first")
+    seqs = writer.append_many(
+        [
+            ("decision", {"decision": "BUY 1"}),
+            ("limit_change", {"limit": "max_position", "old": 10, "new": 20}),
+            ("correction", {"supersedes": first, "reason": "typo", "by": "ops"}),
+        ]
+    )
+    assert seqs == [first + 1, first + 2, first + 3]
+    assert writer.append_many([]) == []
+    writer.close()
+    records = {r["seq"]: r for r in read_records(audit_dir)}
+    assert [records[s]["kind"] for s in seqs] == ["decision", "limit_change", "correction"]
+    assert records[seqs[0]]["decision"] == "BUY 1"
+    assert records[seqs[2]]["supersedes"] == first
+    assert verify(audit_dir).ok
+
+
+def test_append_many_in_sync_mode_makes_the_call_durable_with_one_fsync(make_writer, monkeypatch):
+    writer = make_writer(durability="sync", checkpoint_every_records=10**6)
+    writer.append("decision", decision="warm up")
+    real_fsync = os.fsync
+    calls: list[int] = []
+
+    def counting(fd: int) -> None:
+        calls.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    writer.append_many([("decision", {"decision": f"{i}"}) for i in range(50)])
+    assert len(calls) == 1
+
+
+def test_append_many_given_one_bad_record_writes_none_and_names_it(make_writer, audit_dir):
+    writer = make_writer()
+    writer.append("decision", decision="before")
+    size = sum(p.stat().st_size for p in _segments(audit_dir))
+    for bad, match in [
+        (("order_fill", {}), r"record 1: kind must be one of"),
+        (("decision", {"seq": 5}), r"record 1: field names \['seq'\] are reserved"),
+        (
+            ("correction", {"reason": "x", "by": "y"}),
+            r"record 1: a correction needs",
+        ),
+        (("correction", {"supersedes": 99, "reason": "x", "by": "y"}), r"record 1: supersedes"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            writer.append_many([("decision", {"decision": "ok"}), bad])
+    assert sum(p.stat().st_size for p in _segments(audit_dir)) == size
+    assert writer.append("decision", decision="after") == 2
+
+
+def test_append_many_in_group_mode_from_many_threads_returns_every_seq_once(make_writer, audit_dir):
+    writer = make_writer(durability="group")
+    results: list[list[int]] = []
+    lock = threading.Lock()
+
+    def work(worker: int) -> None:
+        for batch in range(10):
+            seqs = writer.append_many(
+                [("decision", {"decision": f"{worker}-{batch}-{i}"}) for i in range(20)]
+            )
+            with lock:
+                results.append(seqs)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    assert sorted(s for seqs in results for s in seqs) == list(range(1, 801))
+    assert all(seqs == list(range(seqs[0], seqs[0] + 20)) for seqs in results)  # contiguous
+    by_seq = {r["seq"]: r.get("decision") for r in read_records(audit_dir)}
+    for seqs in results:
+        names = [by_seq[s] for s in seqs]
+        assert [n.rsplit("-", 1)[0] for n in names] == [names[0].rsplit("-", 1)[0]] * 20
+        assert [int(n.rsplit("-", 1)[1]) for n in names] == list(range(20))
+    assert verify(audit_dir).ok
+
+
+def test_append_many_in_group_mode_given_fsync_failure_raises(make_writer, monkeypatch):
+    calls: list[BaseException] = []
+    writer = make_writer(durability="group", kill_switch=calls.append)
+    writer.append("decision", decision="before")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(AuditWriterFailedError, match="not durable"):
+        writer.append_many([("decision", {"decision": f"{i}"}) for i in range(10)])
+    assert writer.state == "failed"
+    assert len(calls) == 1
