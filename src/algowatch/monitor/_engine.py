@@ -120,9 +120,7 @@ class Monitor:
         self._seen_ring: list[str] = []
         self._seen_next = 0
         self._trades: deque[TradeRecord] = deque(maxlen=settings.max_recent_trades)
-        self._pending_impact: dict[
-            str, deque[tuple[int, float, float, float, float, tuple[Scope, ...]]]
-        ] = {}
+        self._pending_impact: dict[str, deque[_Pending]] = {}
         self._pending_count = 0
         self._impact_ns = round(settings.impact_horizon_seconds * _NS)
         # the equity curve: closed points in the deque, the open interval's point in fields
