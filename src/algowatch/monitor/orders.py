@@ -34,10 +34,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from algowatch.monitor._scope import Scope
-
 from mypy_extensions import mypyc_attr
+
+if TYPE_CHECKING:
+    from algowatch.monitor._scope import Scope  # imports this module: typing only
 
 __all__ = ["ExecutionStats", "OrderState"]
 
