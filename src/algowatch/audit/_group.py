@@ -69,6 +69,8 @@ class GroupCommit:
         self._want = sys.maxsize  # pending records that wake the waiting flusher
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._flusher: tuple[Callable[[], None], Callable[[], int], Callable[[BaseException], None]]
+        self._pacing: tuple[float, int, bool] = (0.0, 1, False)
 
     # -- producers (under the writer's mutex) ---------------------------------------------
 
@@ -176,12 +178,9 @@ class GroupCommit:
         first few. ``write`` or ``sync`` raising stops it, after calling ``fail``
         with the error (the writer fails closed and tells every waiting caller).
         """
-        thread = threading.Thread(
-            target=self._run,
-            args=(write, sync, fail),
-            kwargs={"interval": interval, "max_records": max_records, "linger": linger},
-            name="audit-flusher",
-        )
+        self._flusher = (write, sync, fail)
+        self._pacing = (interval, max_records, linger)
+        thread = threading.Thread(target=self._run, name="audit-flusher")
         thread.daemon = True
         self._thread = thread
         thread.start()
@@ -195,19 +194,11 @@ class GroupCommit:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
-    def _run(
-        self,
-        write: Callable[[], None],
-        sync: Callable[[], int],
-        fail: Callable[[BaseException], None],
-        *,
-        interval: float,
-        max_records: int,
-        linger: bool,
-    ) -> None:
+    def _run(self) -> None:
+        write, sync, fail = self._flusher
         while True:
             with self._lock:
-                go = self._gather(interval, max_records, linger)
+                go = self._gather(*self._pacing)
                 last = self._stopping  # whatever arrives after stop() is left to the closer
             if not go:
                 return

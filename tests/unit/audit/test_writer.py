@@ -200,7 +200,8 @@ def test_fsync_failure_fails_closed_and_refuses_later_appends(make_writer, monke
     assert len(calls) == 1
 
 
-def test_fsync_failure_in_group_mode_raises_to_waiting_callers(make_writer, monkeypatch):
+@pytest.mark.parametrize("many", [False, True], ids=["append", "append_many"])
+def test_fsync_failure_in_group_mode_raises_to_waiting_callers(make_writer, monkeypatch, many):
     calls: list[BaseException] = []
     writer = make_writer(durability="group", kill_switch=calls.append)
     writer.append("decision", decision="before")
@@ -209,8 +210,10 @@ def test_fsync_failure_in_group_mode_raises_to_waiting_callers(make_writer, monk
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
+    records = [("decision", {"decision": f"{i}"}) for i in range(10 if many else 1)]
+    call = writer.append_many if many else lambda r: writer.append(r[0][0], **r[0][1])
     with pytest.raises(AuditWriterFailedError, match="not durable"):
-        writer.append("decision", decision="during")
+        call(records)
     assert writer.state == "failed"
     assert len(calls) == 1
 
@@ -540,18 +543,3 @@ def test_append_many_in_group_mode_from_many_threads_returns_every_seq_once(make
         assert [n.rsplit("-", 1)[0] for n in names] == [names[0].rsplit("-", 1)[0]] * 20
         assert [int(n.rsplit("-", 1)[1]) for n in names] == list(range(20))
     assert verify(audit_dir).ok
-
-
-def test_append_many_in_group_mode_given_fsync_failure_raises(make_writer, monkeypatch):
-    calls: list[BaseException] = []
-    writer = make_writer(durability="group", kill_switch=calls.append)
-    writer.append("decision", decision="before")
-
-    def broken_fsync(fd: int) -> None:
-        raise OSError(errno.EIO, "Input/output error")
-
-    monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(AuditWriterFailedError, match="not durable"):
-        writer.append_many([("decision", {"decision": f"{i}"}) for i in range(10)])
-    assert writer.state == "failed"
-    assert len(calls) == 1
