@@ -29,7 +29,6 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
-PURE_ENV = "ALGOWATCH_PURE_PYTHON"
 REQUIRE_ENV = "ALGOWATCH_REQUIRE_NATIVE"
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 
@@ -46,8 +45,9 @@ def _native_module(root: Path) -> ModuleType:
     return module
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "") not in {"", "0"}
+_NATIVE = _native_module(ROOT)
+PURE_ENV: str = _NATIVE.PURE_ENV
+_flag = _NATIVE.flag_set
 
 
 def clean(root: Path = ROOT) -> None:
@@ -56,7 +56,7 @@ def clean(root: Path = ROOT) -> None:
     for path in src.rglob("*"):
         if path.suffix in _EXTENSION_SUFFIXES and path.is_file():
             path.unlink()
-    (src / "algowatch" / "_native.json").unlink(missing_ok=True)
+    (src / "algowatch" / _NATIVE.MANIFEST).unlink(missing_ok=True)
 
 
 def compile_native(root: Path, dest: Path, work: Path) -> list[Path]:
@@ -135,14 +135,14 @@ class NativeBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
         """Compile before hatchling collects the wheel's files."""
         self._work: str | None = None
         root = Path(self.root)
-        if version == "editable":
-            clean(root)
         if _flag(PURE_ENV):
             _warn(f"{PURE_ENV} is set: building the pure-Python engine")
+            if version == "editable":
+                clean(root)  # no compiled module from an earlier build shadows the sources
             return
         try:
             if version == "editable":
-                build_in_place(root)
+                build_in_place(root)  # cleans first
                 return
             self._work = tempfile.mkdtemp(prefix="algowatch-native-")
             out = Path(self._work) / "out"

@@ -39,7 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-__all__ = ["MODULES", "STATUS", "install", "source_digests"]
+__all__ = ["MODULES", "STATUS", "flag_set", "install", "source_digests"]
 
 #: The compiled modules, in no particular order (mypyc compiles them as one group).
 MODULES: Final = (
@@ -86,9 +86,14 @@ def _has_extension(module: str, package_dir: Path) -> bool:
     )
 
 
+def flag_set(name: str) -> bool:
+    """Return whether the environment variable ``name`` is set to anything but ``""`` or ``0``."""
+    return os.environ.get(name, "") not in {"", "0"}
+
+
 def _decide(package_dir: Path) -> tuple[str, str]:
     # -> (status, why); only "compiled" lets the extensions load
-    if os.environ.get(PURE_ENV, "") not in {"", "0"}:
+    if flag_set(PURE_ENV):
         return "forced-pure", f"{PURE_ENV} is set"
     present = [m for m in MODULES if _has_extension(m, package_dir)]
     if not present:

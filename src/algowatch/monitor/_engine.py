@@ -586,12 +586,13 @@ class Monitor:
         self._curve_equity = equity
 
     def _equity_points(self) -> list[tuple[int, float]]:
-        # the curve, oldest first, at most settings.equity_curve_points points
+        # the curve, oldest first: the deque holds at most equity_curve_points - 1 closed points
+        if self.settings.equity_curve_points <= 0:
+            return []
         points = list(self._equity_curve)
         if self._curve_open:
             points.append((self._curve_ts, self._curve_equity))
-        keep = self.settings.equity_curve_points
-        return points[-keep:] if keep > 0 else []
+        return points
 
     # ------------------------------------------------------------------ signals, misc
 
