@@ -9,6 +9,7 @@ that fits, so callers may catch either::
      +-- DataFileError(ValueError)          a data file cannot be read or holds no usable column
      +-- MissingDependencyError(ImportError) an optional extra is not installed
      +-- JournalError(RuntimeError)         the event journal cannot be opened or written
+ |    +-- JournalUnavailableError       its store is unreachable (also a ServiceUnavailableError)
      +-- AuditError(RuntimeError)           the audit trail cannot be written or verified
      |    +-- AuditCorruptionError          damage found before the last checkpoint
      |    +-- AuditWriterFailedError        the writer failed closed (a failed fsync)
@@ -30,6 +31,7 @@ __all__ = [
     "FieldError",
     "InvalidEventError",
     "JournalError",
+    "JournalUnavailableError",
     "MissingDependencyError",
     "ServiceUnavailableError",
 ]
@@ -116,3 +118,13 @@ class AuditWriterFailedError(AuditError):
 
 class ServiceUnavailableError(AlgowatchError, RuntimeError):
     """A dependency is unavailable or the journal is behind; retry later."""
+
+
+class JournalUnavailableError(JournalError, ServiceUnavailableError):
+    """The journal's store is unreachable (connection lost, server down); retry later.
+
+    Nothing of the failed call is acknowledged. The journal reconnects by itself with
+    capped exponential backoff; a retry of the same events is safe (see docs/journal.md).
+
+    .. versionadded:: 0.2.0
+    """

@@ -4,7 +4,8 @@
   default, ``<data_dir>/journal.sqlite3``) or :class:`PostgresJournal` (when
   ``journal.backend = "postgres"`` and a ``dsn`` are configured).
 - :class:`Journal` is their common interface: ``append`` (durable, idempotent by
-  ``event_id``, thread-safe), ``replay`` (journal order), ``count`` and ``close``.
+  ``event_id``, thread-safe), ``replay`` (journal order), ``count``, ``ping``,
+  ``state`` (a :class:`JournalState`, for health checks and metrics) and ``close``.
 - :func:`read_event_file` and :class:`EventFile` read NDJSON, JSON-array and CSV event
   files, gzip too, reporting each bad record with its line number; :func:`replay_files`
   feeds them through an engine.
@@ -12,7 +13,7 @@
 .. versionadded:: 0.1.0
 """
 
-from algowatch.journal._base import Journal
+from algowatch.journal._base import Journal, JournalState
 from algowatch.journal._open import open_journal
 from algowatch.journal.files import EventFile, EventFileFormat, read_event_file
 from algowatch.journal.postgres import PostgresJournal
@@ -24,6 +25,7 @@ __all__ = [
     "EventFileFormat",
     "EventSink",
     "Journal",
+    "JournalState",
     "PostgresJournal",
     "ReplayReport",
     "SqliteJournal",

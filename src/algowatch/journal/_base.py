@@ -13,12 +13,38 @@ from typing import Final, Literal, Self
 from algowatch.errors import JournalError
 from algowatch.events import Event, decode_event, encode_event
 
-__all__ = ["Journal", "JournalRow"]
+__all__ = ["Journal", "JournalRow", "JournalState"]
 
 # (event_id, type, ts, payload) as stored
 JournalRow = tuple[str | None, str, int, bytes]
 
 _PAGE_SIZE: Final = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class JournalState:
+    """The journal's view of its store, for health checks and metrics.
+
+    Attributes
+    ----------
+    up
+        Whether the store is usable as far as the journal knows: open and, for
+        PostgreSQL, holding a connection that has not failed.
+    failures
+        Operations (appends, reads, pings, reconnect attempts) that failed because
+        the store was unavailable, since the journal was opened.
+    reconnects
+        Connections re-established after a loss, since the journal was opened.
+    last_error
+        The latest such failure, or ``None``.
+
+    .. versionadded:: 0.2.0
+    """
+
+    up: bool
+    failures: int = 0
+    reconnects: int = 0
+    last_error: str | None = None
 
 
 def _row(event: Event) -> JournalRow:
@@ -72,6 +98,9 @@ class Journal(abc.ABC):
     def _close(self) -> None:
         """Release the backend's connection."""
 
+    def _ping(self) -> None:  # noqa: B027 - optional hook, SQLite has nothing to ping
+        """Prove the store answers (called with the lock held); nothing to do by default."""
+
     @property
     @abc.abstractmethod
     def location(self) -> str:
@@ -119,6 +148,31 @@ class Journal(abc.ABC):
         with self._lock:
             self._check_open()
             return self._count()
+
+    def ping(self) -> None:
+        """Check that the store answers, reconnecting first if the backend lost it.
+
+        The embedded SQLite journal only checks that it is open; PostgreSQL runs
+        ``SELECT 1`` on the journal's own connection.
+
+        Raises
+        ------
+        JournalError
+            If the journal is closed or the store fails
+            (:class:`~algowatch.errors.JournalUnavailableError` when it is unreachable).
+
+        .. versionadded:: 0.2.0
+        """
+        with self._lock:
+            self._check_open()
+            self._ping()
+
+    def state(self) -> JournalState:
+        """Return whether the store is up and how often it failed (never blocks).
+
+        .. versionadded:: 0.2.0
+        """
+        return JournalState(up=not self._closed)
 
     def close(self) -> None:
         """Close the journal; later calls raise :class:`~algowatch.errors.JournalError`."""
