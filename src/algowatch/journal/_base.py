@@ -31,8 +31,9 @@ class JournalState:
         Whether the store is usable as far as the journal knows: open and, for
         PostgreSQL, holding a connection that has not failed.
     failures
-        Operations (appends, reads, pings, reconnect attempts) that failed because
-        the store was unavailable, since the journal was opened.
+        Connection losses, failed reconnect attempts and operational errors of the
+        store (server shutting down, disk full), since the journal was opened. Calls
+        refused at once while waiting to reconnect are not counted.
     reconnects
         Connections re-established after a loss, since the journal was opened.
     last_error
