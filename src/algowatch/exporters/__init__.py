@@ -14,10 +14,12 @@ from algowatch.exporters.collectors import (
     register_collectors,
 )
 from algowatch.exporters.endpoint import encode_text, metrics_endpoint
+from algowatch.exporters.journal import JournalCollector
 
 __all__ = [
     "AuditCollector",
     "HealthCollector",
+    "JournalCollector",
     "ProviderErrors",
     "TradingCollector",
     "encode_text",

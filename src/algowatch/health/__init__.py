@@ -29,6 +29,7 @@ from algowatch.health.freshness import (
     OrderFlowCheck,
     TradingHours,
 )
+from algowatch.health.journal import JournalCheck
 from algowatch.health.metrics import SystemCollector
 from algowatch.health.runner import HealthRunner, HealthStatus, build_checks
 from algowatch.health.system import SystemMetrics, SystemSampler
@@ -45,6 +46,7 @@ __all__ = [
     "HealthRunner",
     "HealthStatus",
     "HeartbeatCheck",
+    "JournalCheck",
     "KernelClockState",
     "LastSeenLike",
     "MarketDataCheck",

@@ -121,10 +121,19 @@ class Check(abc.ABC):
         Whether a ``disconnected`` result makes the service unhealthy (True) or
         only degraded (False).
 
+    Attributes
+    ----------
+    gates_readiness
+        Class attribute: when True, the service is not ready (``/ready`` answers 503)
+        while this check is not up, even if the overall status is only degraded.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``gates_readiness``.
     """
 
     kind: ClassVar[str] = "custom"
+    gates_readiness: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -39,7 +39,8 @@ def router(runner: HealthRunner) -> APIRouter:
     ``/health`` returns :meth:`HealthRunner.report` (overall status, every check with
     its status, latency, age, error and last check time, and system metrics), with
     503 while ``unhealthy`` or ``starting``. ``/ready`` returns ``{"status": ...}``
-    with 200 when healthy or degraded, else 503. ``/live`` returns 200 with
+    with 200 when :attr:`HealthRunner.ready` (healthy or degraded, and every check
+    that gates readiness up), else 503. ``/live`` returns 200 with
     ``{"status": "alive"}`` and checks nothing else.
 
     Examples
@@ -70,11 +71,12 @@ def router(runner: HealthRunner) -> APIRouter:
             orjson.dumps(document), status_code=_status_code(document["status"]), media_type=_JSON
         )
 
-    @api.get("/ready", summary="Readiness: 200 when healthy or degraded")
+    @api.get("/ready", summary="Readiness: 200 when healthy or degraded and the journal is up")
     async def ready() -> Response:
         status = runner.status
         body = orjson.dumps({"status": status})
-        return Response(body, status_code=_status_code(status), media_type=_JSON)
+        code = 200 if runner.ready else 503
+        return Response(body, status_code=code, media_type=_JSON)
 
     @api.get("/live", summary="Liveness: 200 while the process answers")
     async def live() -> Response:

@@ -432,6 +432,20 @@ class HealthRunner:
                 overall = "degraded"
         return overall
 
+    @property
+    def ready(self) -> bool:
+        """Return whether the service should receive traffic.
+
+        Not while ``starting`` or ``unhealthy``, nor while a check that gates readiness
+        (:class:`~algowatch.health.JournalCheck`) is not up.
+
+        .. versionadded:: 0.2.0
+        """
+        if self.status in ("starting", "unhealthy"):
+            return False
+        results = self.results()
+        return all(results[c.name].up for c in self.checks if c.gates_readiness)
+
     def report(self) -> dict[str, Any]:
         """Return the ``/health`` document (cached results, never waits on a dependency)."""
         document: dict[str, Any] = {

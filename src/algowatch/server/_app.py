@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from algowatch import __version__, health
 from algowatch.clock import Clock, SystemClock
-from algowatch.exporters import metrics_endpoint, register_collectors
+from algowatch.exporters import JournalCollector, metrics_endpoint, register_collectors
 from algowatch.monitor import Monitor
 from algowatch.risk import RiskCollector, risk_router
 from algowatch.server import _ingest, _read
@@ -120,6 +120,7 @@ def create_app(
         settings=settings.monitor,
     )
     registry.register(IngestCollector(service))
+    registry.register(JournalCollector(service.journal_state))
     if settings.health.system_metrics:
         registry.register(health.SystemCollector(service.health))
     if service.risk_guard is not None:

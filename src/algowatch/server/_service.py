@@ -16,8 +16,8 @@ from algowatch.audit import AuditWriter
 from algowatch.clock import Clock
 from algowatch.errors import AuditError, ServiceUnavailableError
 from algowatch.events import Event
-from algowatch.health import HealthRunner
-from algowatch.journal import Journal, open_journal
+from algowatch.health import HealthRunner, JournalCheck
+from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
 from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
 from algowatch.server._pipeline import IngestPipeline, IngestResult
@@ -87,6 +87,7 @@ class Service:
             clock=clock,
             last_seen=monitor.last_seen,
             audit_state=self.audit_state if settings.audit.enabled else None,
+            checks=[JournalCheck("journal", self.ping_journal)],
         )
         self.journal: Journal | None = None
         self.pipeline: IngestPipeline | None = None
@@ -118,6 +119,19 @@ class Service:
     def audit_state(self) -> str:
         """Return the audit writer's state (``"ok"``, ``"failed"``, ...) or ``"closed"``."""
         return "closed" if self.audit is None else self.audit.state
+
+    def ping_journal(self) -> None:
+        """Ping the journal (reconnecting it if it lost its store); raise while it cannot."""
+        journal = self.journal
+        if journal is None:
+            msg = "the journal is not open (the service is starting or stopped)"
+            raise ServiceUnavailableError(msg)
+        journal.ping()
+
+    def journal_state(self) -> JournalState:
+        """Return the journal's state (down while it is not open)."""
+        journal = self.journal
+        return JournalState(up=False) if journal is None else journal.state()
 
     def count(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to the service counter ``name``."""
