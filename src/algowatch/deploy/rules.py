@@ -29,6 +29,7 @@ ENGINE_DEPENDENT_ALERTS: tuple[str, ...] = (
     "HighOrderLatency",
     "HighRejectionRate",
     "HighSlippage",
+    "JournalDown",
     "MarketDataStale",
     "MaxDrawdownExceeded",
     "TradingRiskMetricsAbsent",
@@ -175,6 +176,19 @@ def _connectivity(s: AlertSettings) -> list[dict[str, Any]]:
             description=(
                 "The audit writer on {{ $labels.instance }} stopped writing (a failed "
                 "write or fsync); audited actions are not being recorded."
+            ),
+        ),
+        _alert(
+            s,
+            "JournalDown",
+            f"algowatch_journal_up{{{job}}} == 0",
+            severity="critical",
+            for_seconds=30,
+            summary="The event journal's store is down",
+            description=(
+                "The journal of {{ $labels.instance }} has had no usable connection to its "
+                "store for 30 seconds: ingest answers 503 and no event is accepted. It "
+                "reconnects by itself once the store answers again."
             ),
         ),
     ]

@@ -258,6 +258,20 @@ def cases() -> list[dict[str, Any]]:
             [(f"algowatch_audit_writer_up{{{JOB}}}", "1x10")],
             [("1m", "AuditTrailWriterFailed", [])],
         ),
+        _group(
+            "journal store down for 30 s fires; a restart it recovers from stays quiet",
+            [
+                (f"algowatch_journal_up{{{JOB}}}", "0x10"),
+                ('algowatch_journal_up{job="trading-engine", instance="b:8000"}', "1 0 0 1x10"),
+                ('algowatch_journal_up{job="other", instance="o:8000"}', "0x10"),
+            ],
+            [("15s", "JournalDown", []), ("1m", "JournalDown", [_engine("critical")])],
+        ),
+        _group(
+            "journal store up stays quiet",
+            [(f"algowatch_journal_up{{{JOB}}}", "1x10")],
+            [("1m", "JournalDown", [])],
+        ),
         # --- execution
         _group(
             "10 min of slow orders after a long fast history fire; recovery clears it (A3)",

@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 
 from algowatch.deploy import alert_rules, dashboard, dashboard_queries, render
 from algowatch.deploy.rules import ENGINE_DEPENDENT_ALERTS
-from algowatch.exporters import metrics_endpoint, register_collectors
+from algowatch.exporters import JournalCollector, metrics_endpoint, register_collectors
+from algowatch.journal import JournalState
 from algowatch.monitor import Monitor
 from algowatch.settings import AlertSettings
 from algowatch.testing import EventFactory, FakeClock
@@ -54,6 +55,7 @@ def real_scrape_names() -> set[str]:
     }
     registry = CollectorRegistry()
     register_collectors(registry, m, health=lambda: report, audit=lambda: "ok")
+    registry.register(JournalCollector(lambda: JournalState(up=True)))
     app = Starlette(routes=[Route("/metrics", metrics_endpoint(registry))])
     with TestClient(app) as client:
         text = client.get("/metrics").text
