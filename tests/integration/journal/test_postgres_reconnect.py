@@ -9,13 +9,14 @@ the ``COMMIT`` message, before or after handing it to the server.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
+import importlib.util
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Literal
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
 
 import psycopg
 import pytest
@@ -23,101 +24,28 @@ import pytest
 from algowatch.errors import JournalUnavailableError, ServiceUnavailableError
 from algowatch.events import Event
 from algowatch.journal import PostgresJournal
+from algowatch.monitor import Monitor
 from algowatch.testing import EventFactory
 
 pytestmark = pytest.mark.integration
 
 SERVER_HOST, SERVER_PORT = "127.0.0.1", 5432
 SERVER = f"host={SERVER_HOST} port={SERVER_PORT} user=postgres"
+
+
+def _load_fault_proxy() -> ModuleType:
+    path = Path(__file__).with_name("fault_proxy.py")
+    spec = importlib.util.spec_from_file_location("algowatch_fault_proxy", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_faults = _load_fault_proxy()
+FaultProxy = _faults.FaultProxy
 CommitFault = Literal["forward", "drop"]
-
-
-class FaultProxy:
-    """A loopback TCP relay to the PostgreSQL server that injects connection faults.
-
-    ``cut()`` closes every relayed connection; ``refuse(True)`` closes new connections at
-    once (the server looks down); ``cut_at_commit("forward")`` relays the next client
-    packet holding ``COMMIT`` and then cuts before the answer comes back (the commit
-    happened, the client cannot know); ``cut_at_commit("drop")`` cuts without relaying it.
-    """
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.port = int(self._listener.getsockname()[1])
-        self.accepted = 0
-        self._refuse = False
-        self._commit_fault: CommitFault | None = None
-        self._pairs: list[tuple[socket.socket, socket.socket]] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._accept, daemon=True)]
-        self._threads[0].start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            if self._refuse:
-                client.close()
-                continue
-            server = socket.create_connection((SERVER_HOST, SERVER_PORT), timeout=5)
-            server.settimeout(None)
-            with self._lock:
-                self._pairs.append((client, server))
-            for source, target, upstream in ((client, server, True), (server, client, False)):
-                thread = threading.Thread(
-                    target=self._pump, args=(source, target, upstream), daemon=True
-                )
-                thread.start()
-
-    def _pump(self, source: socket.socket, target: socket.socket, upstream: bool) -> None:
-        try:
-            while chunk := source.recv(65536):
-                fault = self._commit_fault
-                if upstream and fault is not None and b"COMMIT" in chunk:
-                    self._commit_fault = None
-                    if fault == "forward":
-                        target.sendall(chunk)
-                    self._close_pair(source, target)
-                    return
-                target.sendall(chunk)
-        except OSError:
-            pass
-        self._close_pair(source, target)
-
-    def _close_pair(self, a: socket.socket, b: socket.socket) -> None:
-        for sock in (a, b):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def cut(self) -> None:
-        """Close every relayed connection (both sides)."""
-        with self._lock:
-            pairs, self._pairs = self._pairs, []
-        for client, server in pairs:
-            self._close_pair(client, server)
-
-    def refuse(self, refuse: bool) -> None:
-        """Close new connections at once (True) or relay them again (False)."""
-        self._refuse = refuse
-
-    def cut_at_commit(self, fault: CommitFault) -> None:
-        """Cut the connection at the next ``COMMIT``, after (forward) or instead of relaying it."""
-        self._commit_fault = fault
-
-    def close(self) -> None:
-        """Stop accepting and close every connection."""
-        self._stop.set()
-        self._listener.close()
-        self._threads[0].join(timeout=2)
-        self.cut()
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +69,7 @@ def schema(database: str) -> str:
 
 
 @pytest.fixture
-def proxy() -> Iterator[FaultProxy]:
+def proxy() -> Iterator[Any]:
     relay = FaultProxy()
     yield relay
     relay.close()
@@ -212,27 +140,49 @@ def test_terminated_backend_fails_one_append_then_the_next_reconnects(
     assert len(rows_in_table(database, schema)) == 6
 
 
-@pytest.mark.parametrize("fault", ["forward", "drop"])
-def test_connection_lost_during_commit_is_stored_and_acknowledged_exactly_once(
-    database: str, schema: str, proxy: FaultProxy, fault: CommitFault
+@pytest.mark.parametrize(("fault", "outcome"), [("forward", "committed"), ("drop", "aborted")])
+def test_connection_lost_during_commit_is_stored_and_applied_exactly_once(
+    database: str,
+    schema: str,
+    proxy: Any,
+    fault: CommitFault,
+    outcome: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """COMMIT relayed (committed) or dropped (aborted): a retry gets True once, one row each."""
+    """COMMIT relayed (committed) or dropped (aborted): the retry is new once, one row each.
+
+    The engine applies what ``append`` reports new, as the service does; it ends with
+    exactly one applied event per journaled row.
+    """
     factory = EventFactory()
+    monitor = Monitor()
+
+    def ingest(events: list[Event]) -> list[bool]:
+        flags = journal.append(events)
+        for event, new in zip(events, flags, strict=True):
+            if new:
+                monitor.apply(event)
+        return flags
+
     with PostgresJournal(dsn(database, schema, port=proxy.port), durability="event") as journal:
         events = batch(factory, "c")
         proxy.cut_at_commit(fault)
-        with pytest.raises(JournalUnavailableError):
-            journal.append(events)
-        assert retry(lambda: journal.append(events)) == [True, True, True]
+        with caplog.at_level(logging.WARNING, logger="algowatch.journal"):
+            with pytest.raises(JournalUnavailableError):
+                ingest(events)
+            assert monitor.snapshot()["events_applied"] == 0  # nothing acknowledged
+            assert retry(lambda: ingest(events)) == [True, True, True]
+        assert f"was {outcome}" in caplog.text  # the path this case is about was taken
         stored = rows_in_table(database, schema)
         assert [r[0] for r in stored] == ["c-1", "c-2", None]
         # a second resend: the ids are known; an event without an id is new by contract
-        assert journal.append(events) == [False, False, True]
+        assert ingest(events) == [False, False, True]
         assert len(rows_in_table(database, schema)) == 4
+        assert monitor.snapshot()["events_applied"] == 4
 
 
 def test_a_commit_in_doubt_is_resolved_before_the_next_write(
-    database: str, schema: str, proxy: FaultProxy
+    database: str, schema: str, proxy: Any
 ) -> None:
     """Other events after a lost COMMIT are stored; the retry of the lost batch is still exact."""
     factory = EventFactory()
@@ -252,7 +202,7 @@ def test_a_commit_in_doubt_is_resolved_before_the_next_write(
 
 
 def test_unreachable_server_fails_fast_during_backoff_and_recovers_by_itself(
-    database: str, schema: str, proxy: FaultProxy
+    database: str, schema: str, proxy: Any
 ) -> None:
     """While refused, attempts are spaced by the capped backoff; recovery needs no restart."""
     factory = EventFactory()
