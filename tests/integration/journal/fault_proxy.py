@@ -48,7 +48,11 @@ class FaultProxy:
             if self._refuse:
                 client.close()
                 continue
-            server = socket.create_connection(self._server, timeout=5)
+            try:
+                server = socket.create_connection(self._server, timeout=5)
+            except OSError:  # the server is down: so is the relayed connection
+                client.close()
+                continue
             server.settimeout(None)
             with self._lock:
                 self._pairs.append((client, server))

@@ -2,9 +2,11 @@
 
 The test starts a PostgreSQL server of its own (``initdb`` + ``pg_ctl`` in a temporary
 folder, on a free loopback port; the shared server on 5432 is never touched) and the real
-service as a subprocess with ``journal.backend = "postgres"``. A client streams batches of
-events continuously, resending a batch until it gets a 2xx, while the test first kills the
-service's backend with ``pg_terminate_backend``, then stops and restarts the server. It
+service as a subprocess with ``journal.backend = "postgres"``, connected through a loopback
+relay (``tests/integration/journal/fault_proxy.py``). A client streams batches of events
+continuously, resending a batch until it gets a 2xx, while the test cuts the connection
+right after a ``COMMIT`` reached the server (the outcome is hidden from the service), kills
+the service's backend with ``pg_terminate_backend``, then stops and restarts the server. It
 asserts what a user relies on: ingest comes back by itself within 5 s of the server being
 back; ``/ready`` is 503 and ``/health`` degraded while the store is down, 200 and healthy
 after; every acknowledged event is in the journal (SQL) and counted by the engine (API)
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import os
 import shutil
 import signal
@@ -27,6 +30,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import httpx
 import psycopg
@@ -38,6 +43,19 @@ pytestmark = pytest.mark.integration
 APPLICATION = "algowatch-fault-test"
 BATCH = 10
 RECOVERY_SECONDS = 5.0
+
+
+def _load_fault_proxy() -> ModuleType:
+    path = Path(__file__).parents[1] / "journal" / "fault_proxy.py"
+    spec = importlib.util.spec_from_file_location("algowatch_fault_proxy_service", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FaultProxy = _load_fault_proxy().FaultProxy
 
 
 def free_port() -> int:
@@ -182,8 +200,18 @@ class Service:
 
 
 @pytest.fixture
-def service(postgres: PrivatePostgres, tmp_path: Path) -> Iterator[Service]:
-    running = Service(tmp_path, postgres.dsn)
+def proxy(postgres: PrivatePostgres) -> Iterator[Any]:
+    """A relay between the service and the private server, to cut a COMMIT in flight."""
+    relay = FaultProxy(server_port=postgres.port)
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+@pytest.fixture
+def service(proxy: Any, tmp_path: Path) -> Iterator[Service]:
+    running = Service(tmp_path, f"host=127.0.0.1 port={proxy.port} user=postgres dbname=postgres")
     try:
         running.start()
         yield running
@@ -277,8 +305,8 @@ def healthy_and_ready(service: Service) -> bool:
     )
 
 
-def test_killed_backend_and_server_restart_lose_no_acknowledged_event(
-    postgres: PrivatePostgres, service: Service
+def test_lost_commit_killed_backend_and_server_restart_lose_no_acknowledged_event(
+    postgres: PrivatePostgres, proxy: Any, service: Service
 ) -> None:
     """Ingest recovers by itself, health tells the truth, and every 2xx event counts once."""
     assert healthy_and_ready(service)
@@ -287,6 +315,16 @@ def test_killed_backend_and_server_restart_lose_no_acknowledged_event(
     thread.start()
     try:
         wait_for(lambda: len(stream.acknowledged) >= 20 * BATCH, 30, "a first 200 events")
+
+        # (0) the connection drops while a group's COMMIT is in flight, after the server got
+        # it: those batches are answered 503, resent, and must be applied once
+        proxy.cut_at_commit("forward")
+        cut = time.monotonic()
+        wait_for(
+            lambda: any(t > cut and code == 503 for t, code in list(stream.attempts)), 10, "a 503"
+        )
+        wait_for(lambda: stream.first_ack_after(cut + 0.01) is not None, 5, "an ack after the cut")
+        wait_for(lambda: "was committed" in service.log.read_text(), 5, "the resolution")
 
         # (1) the service's backend is killed: the journal reconnects at once
         killed = postgres.sql(
@@ -300,14 +338,15 @@ def test_killed_backend_and_server_restart_lose_no_acknowledged_event(
         wait_for(lambda: service.metric("algowatch_journal_reconnects_total") >= 1, 5, "reconnect")
 
         # (2) the server stops: not ready, degraded, ingest refused
-        before_outage = len(stream.acknowledged)
         postgres.stop("fast")
         stopped = time.monotonic()
         wait_for(lambda: degraded_and_not_ready(service), 5, "/ready 503 and /health degraded")
         assert service.metric("algowatch_journal_up") == 0
+        during = len(stream.acknowledged)
         time.sleep(1.0)
-        assert len(stream.acknowledged) <= before_outage + BATCH  # at most the batch in flight
-        refused = [s for t, s in list(stream.attempts) if t > stopped + 0.5]
+        # the server is gone: no new acknowledgement (beyond a response already on its way)
+        assert len(stream.acknowledged) <= during + BATCH
+        refused = [code for t, code in list(stream.attempts) if t > stopped + 0.5]
         assert refused
         assert set(refused) <= {503}
 
