@@ -1,0 +1,195 @@
+"""Tail risk: value at risk, expected shortfall and the tail ratio.
+
+Part of :mod:`algowatch.analytics.returns`, whose conventions apply.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from algowatch.analytics import _returns as _k
+from algowatch.analytics._common import (
+    ArrayLike,
+    check_confidence,
+    check_periods,
+    clean,
+    linear_percentile,
+    percentile_indices,
+)
+
+__all__ = [
+    "expected_shortfall",
+    "tail_ratio",
+    "value_at_risk",
+]
+
+
+def value_at_risk(
+    returns: ArrayLike,
+    *,
+    confidence: float = 0.95,
+    method: _k.Method = "historical",
+    risk_free: float = 0.0,
+    periods_per_year: float = 252.0,
+) -> float:
+    """Return the one-period value at risk, as a return (a loss is negative).
+
+    .. versionadded:: 0.1.0
+
+    Parameters
+    ----------
+    returns
+        Simple per-period returns; NaN values are dropped.
+    confidence
+        Confidence level; the tail probability is ``alpha = 1 - confidence``.
+    method
+        ``"historical"``: the ``100 * alpha`` percentile with linear
+        interpolation (``numpy.percentile``). ``"parametric"``: the normal
+        quantile ``mean + std(ddof=1) * Φ⁻¹(alpha)``.
+    risk_free, periods_per_year
+        Unused (VaR is not annualised); accepted so that every metric takes the
+        same keywords.
+
+    Returns
+    -------
+    float
+        The VaR as a per-period return, e.g. -0.021 for a 2.1 % loss.
+
+    Notes
+    -----
+    Historical: empty or all-NaN input gives NaN; one value gives that value.
+    Parametric: fewer than two observations give NaN; zero dispersion gives
+    the mean.
+
+    References
+    ----------
+    ``empyrical.value_at_risk``; ``quantstats.stats.value_at_risk``.
+
+    Examples
+    --------
+    >>> value_at_risk([-0.05, -0.01, 0.0, 0.01, 0.02])
+    -0.042
+    >>> round(value_at_risk([-0.02, 0.02], method="parametric"), 6)
+    -0.046523
+    """
+    _k.check_method(method)
+    alpha = check_confidence(confidence)
+    check_periods(periods_per_year)
+    data = clean(returns)
+    n = len(data)
+    if method == "parametric":
+        if n < 2:
+            return math.nan
+        return _k.parametric_var(float(data.mean()), _k.std(data), alpha)
+    if n == 0:
+        return math.nan
+    low, high = percentile_indices(n, alpha)
+    return linear_percentile(np.partition(data, (low, high)), alpha)
+
+
+def expected_shortfall(
+    returns: ArrayLike,
+    *,
+    confidence: float = 0.95,
+    method: _k.Method = "historical",
+    risk_free: float = 0.0,
+    periods_per_year: float = 252.0,
+) -> float:
+    """Return the expected shortfall (CVaR), as a return (a loss is negative).
+
+    .. versionadded:: 0.1.0
+
+    Parameters
+    ----------
+    returns
+        Simple per-period returns; NaN values are dropped.
+    confidence
+        Confidence level; the tail probability is ``alpha = 1 - confidence``.
+    method
+        ``"historical"``: the mean of the ``int((n - 1) * alpha) + 1`` smallest
+        returns. ``"parametric"``: the normal expected shortfall
+        ``mean - std(ddof=1) * φ(Φ⁻¹(alpha)) / alpha``.
+    risk_free, periods_per_year
+        Unused; accepted so that every metric takes the same keywords.
+
+    Returns
+    -------
+    float
+        The mean return in the worst ``alpha`` tail.
+
+    Notes
+    -----
+    Historical: empty or all-NaN input gives NaN; one value gives that value.
+    Parametric: fewer than two observations give NaN; zero dispersion gives
+    the mean.
+
+    References
+    ----------
+    ``empyrical.conditional_value_at_risk``;
+    ``quantstats.stats.expected_shortfall``.
+
+    Examples
+    --------
+    >>> expected_shortfall([-0.05, -0.01, 0.0, 0.01, 0.02])
+    -0.05
+    """
+    _k.check_method(method)
+    alpha = check_confidence(confidence)
+    check_periods(periods_per_year)
+    data = clean(returns)
+    n = len(data)
+    if method == "parametric":
+        if n < 2:
+            return math.nan
+        return _k.parametric_es(float(data.mean()), _k.std(data), alpha)
+    if n == 0:
+        return math.nan
+    count = _k.tail_count(n, alpha)
+    return float(np.partition(data, count - 1)[:count].mean())
+
+
+def tail_ratio(
+    returns: ArrayLike, *, risk_free: float = 0.0, periods_per_year: float = 252.0
+) -> float:
+    """Return the tail ratio ``|P95(r)| / |P5(r)|``.
+
+    .. versionadded:: 0.1.0
+
+    Parameters
+    ----------
+    returns
+        Simple per-period returns; NaN values are dropped.
+    risk_free, periods_per_year
+        Unused; accepted so that every metric takes the same keywords.
+
+    Returns
+    -------
+    float
+        Ratio of the right (95th percentile) to the left (5th percentile) tail;
+        0.25 means losses in the tail are four times the gains.
+
+    Notes
+    -----
+    Percentiles use linear interpolation. Empty or all-NaN input gives NaN; a
+    zero 5th percentile gives ``+inf`` (NaN if the 95th is zero too).
+
+    References
+    ----------
+    ``empyrical.tail_ratio``.
+
+    Examples
+    --------
+    >>> round(tail_ratio([-0.02, -0.01, 0.0, 0.01, 0.04]), 6)
+    1.888889
+    """
+    check_periods(periods_per_year)
+    data = clean(returns)
+    n = len(data)
+    if n == 0:
+        return math.nan
+    low5, high5 = percentile_indices(n, 0.05)
+    low95, high95 = percentile_indices(n, 0.95)
+    ordered = np.partition(data, sorted({low5, high5, low95, high95}))
+    return _k.tail(linear_percentile(ordered, 0.95), linear_percentile(ordered, 0.05))
