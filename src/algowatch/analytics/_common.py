@@ -59,13 +59,50 @@ def linear_percentile(ordered: FloatArray, alpha: float) -> float:
     if fraction == 0.0:
         return lower
     upper = float(ordered[low + 1])
-    return lower + (upper - lower) * fraction
+    difference = upper - lower
+    if math.isinf(difference) and math.isfinite(lower) and math.isfinite(upper):
+        # Overflowed between two finite values: the convex combination cannot.
+        return lower * (1.0 - fraction) + upper * fraction
+    return lower + difference * fraction
 
 
 def percentile_indices(n: int, alpha: float) -> tuple[int, int]:
     position = alpha * (n - 1)
     low = math.floor(position)
     return low, min(low + 1, n - 1)
+
+
+# Above this magnitude the squares of n values can overflow (2**800 * n); below
+# it no rescaling happens, so ordinary data gives the bit-exact classic result.
+_LARGE = 2.0**400
+
+
+# A power of two of the order of the largest |value| (dividing by it is exact
+# and leaves |values| < 2), or 1.0 for ordinary or non-finite data: ratios of
+# moments are scale-free, and the scaled data cannot overflow when squared.
+def scale_of(lowest: float, highest: float) -> float:
+    peak = max(abs(lowest), abs(highest))
+    if not (_LARGE < peak < math.inf):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(peak)[1] - 1)
+
+
+# Mean of a non-empty array that does not overflow on huge values (their sum
+# may leave the double range while their mean does not).
+def mean(data: FloatArray) -> float:
+    scale = scale_of(float(data.min()), float(data.max()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        if scale == 1.0:
+            return float(data.mean())
+        return float((data / scale).mean()) * scale
+
+
+# Sums of the positive and of the negative values, both divided by `scale`
+# (their ratio is scale-free; the sums themselves may overflow).
+def signed_sums(data: FloatArray, scale: float) -> tuple[float, float]:
+    scaled = data / scale if scale != 1.0 else data
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(scaled[scaled > 0.0].sum()), float(scaled[scaled < 0.0].sum())
 
 
 def divide(numerator: float, denominator: float) -> float:

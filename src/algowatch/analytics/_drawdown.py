@@ -50,7 +50,7 @@ def drawdown_series(
     [-0.1]
     """
     check_periods(periods_per_year)
-    return _k.drawdowns(_k.wealth(clean(returns)))
+    return _k.curve(clean(returns))[0]
 
 
 def max_drawdown(
@@ -92,7 +92,7 @@ def max_drawdown(
     data = clean(returns)
     if len(data) == 0:
         return math.nan
-    return min(float(_k.drawdowns(_k.wealth(data)).min()), 0.0)
+    return min(float(_k.curve(data)[0].min()), 0.0)
 
 
 def current_drawdown(
@@ -128,5 +128,4 @@ def current_drawdown(
     data = clean(returns)
     if len(data) == 0:
         return math.nan
-    wealth = _k.wealth(data)
-    return float(wealth[-1] / max(float(wealth.max()), 1.0) - 1.0)
+    return float(_k.curve(data)[0][-1])

@@ -43,7 +43,11 @@ def annual_return(
     Notes
     -----
     Empty or all-NaN input gives NaN; a final wealth below zero (a return
-    below -100 %) gives NaN.
+    below -100 %) gives NaN. A growth rate beyond the double range is
+    ``+inf`` (one +1 % bar at N = 98,280 one-minute bars a year compounds to
+    ``1.01 ** 98280``), as in empyrical; it is never an ``OverflowError``. A
+    final wealth that itself overflows is taken in log space, so a long
+    series still gets its finite annual rate.
 
     References
     ----------
@@ -58,7 +62,8 @@ def annual_return(
     data = clean(returns)
     if len(data) == 0:
         return math.nan
-    return _k.cagr(float(np.prod(data + 1.0)), len(data), periods)
+    final, log_final = _k.final_wealth(data)
+    return _k.cagr(final, len(data), periods, log_final)
 
 
 def annual_volatility(
@@ -95,7 +100,8 @@ def annual_volatility(
     data = clean(returns)
     if len(data) < 2:
         return math.nan
-    return _k.std(data) * math.sqrt(periods)
+    _, std, scale = _k.moments(data, float(data.min()), float(data.max()))
+    return std * scale * math.sqrt(periods)
 
 
 def stability_of_timeseries(

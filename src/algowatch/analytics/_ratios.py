@@ -133,8 +133,9 @@ def calmar_ratio(
 
     Notes
     -----
-    NaN when there is no drawdown (``max_drawdown == 0``), on empty or all-NaN
-    input, and when the CAGR overflows to infinity.
+    NaN when there is no drawdown (``max_drawdown == 0``) and on empty or
+    all-NaN input. An unbounded CAGR (see :func:`annual_return`) gives
+    ``+inf``, as in empyrical.
 
     References
     ----------
@@ -150,9 +151,9 @@ def calmar_ratio(
     data = clean(returns)
     if len(data) == 0:
         return math.nan
-    wealth = _k.wealth(data)
-    mdd = min(float(_k.drawdowns(wealth).min()), 0.0)
-    return _k.calmar(_k.cagr(float(wealth[-1]), len(data), periods), mdd)
+    drawdowns, final, log_final = _k.curve(data)
+    mdd = min(float(drawdowns.min()), 0.0)
+    return _k.calmar(_k.cagr(final, len(data), periods, log_final), mdd)
 
 
 def omega_ratio(

@@ -16,6 +16,7 @@ from algowatch.analytics._common import (
     check_periods,
     clean,
     linear_percentile,
+    mean,
     percentile_indices,
 )
 
@@ -82,7 +83,7 @@ def value_at_risk(
     if method == "parametric":
         if n < 2:
             return math.nan
-        return _k.parametric_var(float(data.mean()), _k.std(data), alpha)
+        return _k.parametric_var(*_k.moments(data, float(data.min()), float(data.max())), alpha)
     if n == 0:
         return math.nan
     low, high = percentile_indices(n, alpha)
@@ -143,11 +144,12 @@ def expected_shortfall(
     if method == "parametric":
         if n < 2:
             return math.nan
-        return _k.parametric_es(float(data.mean()), _k.std(data), alpha)
+        return _k.parametric_es(*_k.moments(data, float(data.min()), float(data.max())), alpha)
     if n == 0:
         return math.nan
     count = _k.tail_count(n, alpha)
-    return float(np.partition(data, count - 1)[:count].mean())
+    worst = np.partition(data, count - 1)[:count]
+    return mean(worst)
 
 
 def tail_ratio(

@@ -39,6 +39,9 @@ from algowatch.analytics._common import (
 from algowatch.analytics._common import (
     dot as _dot,
 )
+from algowatch.analytics._common import (
+    mean as _common_mean,
+)
 from algowatch.analytics._drawdown import current_drawdown, drawdown_series, max_drawdown
 from algowatch.analytics._growth import annual_return, annual_volatility, stability_of_timeseries
 from algowatch.analytics._ratios import calmar_ratio, omega_ratio, sharpe_ratio, sortino_ratio
@@ -111,9 +114,9 @@ def summary(
     .. versionadded:: 0.1.0
 
     One NaN drop, one mean and standard deviation, one cumulative product (for
-    drawdowns, CAGR and the stability fit) and one sort (for the minimum and
-    maximum, the percentiles and the expected shortfall's tail). Each field
-    equals the function of the same name.
+    drawdowns and CAGR), one cumulative log sum (the stability fit) and one
+    sort (for the minimum and maximum, the percentiles and the expected
+    shortfall's tail). Each field equals the function of the same name.
 
     Parameters
     ----------
@@ -157,43 +160,58 @@ def summary(
             *([nan] * 15),
         )
     wealth = _k.wealth(data)
-    final = float(wealth[-1])
+    log_final: float | None = None
+    if _k.overflowed(wealth, data):
+        # W_t left the double range: drawdowns and CAGR from log|W_t|.
+        log_abs, sign = _k.log_wealth(data)
+        drawdowns = _k.log_drawdowns(log_abs, sign)
+        final, log_final = _k.final_from_log(float(log_abs[-1]), float(sign[-1]))
+    else:
+        final = float(wealth[-1])
+        drawdowns = _k.drawdowns(wealth)
     # Buffers are reused once their values are no longer needed: at 1e6 points
     # fresh 8 MB temporaries (page faults) cost more than the arithmetic.
-    drawdowns = _k.drawdowns(wealth)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_wealth = np.cumsum(np.log1p(data, out=wealth), out=wealth)
     mdd = min(float(drawdowns.min()), 0.0)
     last_drawdown = float(drawdowns[-1])
-    cagr = _k.cagr(final, n, periods)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_wealth = np.log(wealth, out=wealth)
+    cagr = _k.cagr(final, n, periods, log_final)
     stability = _k.stability(log_wealth)
 
     tail_count = _k.tail_count(n, alpha)
     # One full sort: numpy's vectorised sort beats a partition around the seven
     # order statistics (minimum, maximum, percentiles, tail) the metrics need.
     ordered = np.sort(data)
+    lowest, highest = float(ordered[0]), float(ordered[-1])
+    worst = ordered[:tail_count]
 
-    mean = float(data.mean())
-    excess_mean = mean - rf_p
-    std = sharpe = sortino = omega = nan
+    # Moments of data / scale (scale 1.0 unless the squares would overflow).
+    mean, std, scale = _k.moments(data, lowest, highest, out=drawdowns)
+    sharpe = sortino = omega = nan
     if n >= 2:
-        if ordered[0] - rf_p == ordered[-1] - rf_p:
+        if lowest - rf_p == highest - rf_p:
             # Exact, and tested on the excess returns as in sharpe_ratio: a constant
             # series has no rounding residue.
-            std, excess_mean = 0.0, float(ordered[0]) - rf_p
+            std = nan if math.isinf(lowest) else 0.0
+            excess_mean = lowest - rf_p
         else:
-            deviations = np.subtract(data, mean, out=drawdowns)
-            std = math.sqrt(_dot(deviations, deviations) / (n - 1))
+            excess_mean = mean - rf_p / scale
         sharpe = divide(excess_mean, std) * math.sqrt(periods)
         # The sorted returns split at the threshold give the shortfalls and the
         # gains as slices, without a full-length temporary for each.
         below = int(np.searchsorted(ordered, rf_p, side="left"))
         above = int(np.searchsorted(ordered, rf_p, side="right"))
-        shortfalls = ordered[:below] - rf_p
+        with np.errstate(over="ignore", invalid="ignore"):
+            shortfalls = ordered[:below] - rf_p
+            excess_gains = ordered[above:] - rf_p
+            if scale != 1.0:
+                shortfalls /= scale
+                excess_gains /= scale
+            gains = float(excess_gains.sum())
+            losses = -float(shortfalls.sum())
         downside_deviation = math.sqrt(_dot(shortfalls, shortfalls) / n)
-        sortino = divide(excess_mean * periods, downside_deviation * math.sqrt(periods))
-        gains = float((ordered[above:] - rf_p).sum())
-        omega = divide(gains, -float(shortfalls.sum()))
+        sortino = divide(excess_mean, downside_deviation) * math.sqrt(periods)
+        omega = divide(gains, losses)
 
     return ReturnsSummary(
         periods=n,
@@ -202,16 +220,16 @@ def summary(
         confidence=confidence,
         total_return=final - 1.0,
         annual_return=cagr,
-        annual_volatility=std * math.sqrt(periods),
+        annual_volatility=std * scale * math.sqrt(periods) if n >= 2 else nan,
         sharpe_ratio=sharpe,
         sortino_ratio=sortino,
         calmar_ratio=_k.calmar(cagr, mdd),
         max_drawdown=mdd,
         current_drawdown=last_drawdown,
         value_at_risk=linear_percentile(ordered, alpha),
-        value_at_risk_parametric=_k.parametric_var(mean, std, alpha) if n >= 2 else nan,
-        expected_shortfall=float(ordered[:tail_count].mean()),
-        expected_shortfall_parametric=_k.parametric_es(mean, std, alpha) if n >= 2 else nan,
+        value_at_risk_parametric=_k.parametric_var(mean, std, scale, alpha) if n >= 2 else nan,
+        expected_shortfall=_common_mean(worst),
+        expected_shortfall_parametric=_k.parametric_es(mean, std, scale, alpha) if n >= 2 else nan,
         omega_ratio=omega,
         tail_ratio=_k.tail(linear_percentile(ordered, 0.95), linear_percentile(ordered, 0.05)),
         stability_of_timeseries=stability,

@@ -11,13 +11,14 @@ design turned a linear accuracy difference into a half-life, mixing two models.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from algowatch.analytics._common import ArrayLike, FloatArray, clean
+from algowatch.analytics._common import ArrayLike, FloatArray, clean, divide, scale_of
 from algowatch.analytics._common import dot as _dot
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "signal_decay",
 ]
 
+_LOG_MAX = math.log(sys.float_info.max)
 _DIRECTIONS = {"long": 1, "short": -1, "flat": 0, "buy": 1, "sell": -1}
 
 
@@ -311,16 +313,19 @@ def signal_decay(horizons: ArrayLike, ic: ArrayLike) -> SignalDecay:
         else -1.0
     )
     usable = finite & (np.sign(values) == sign)
-    if np.count_nonzero(usable) < 2 or np.ptp(h[usable]) == 0:
+    if np.count_nonzero(usable) < 2 or h[usable].min() == h[usable].max():
         return SignalDecay(math.nan, math.nan, math.nan)
     x = h[usable]
     y = np.log(np.abs(values[usable]))
-    x_centered = x - x.mean()
-    slope = float(_dot(x_centered, y - y.mean()) / _dot(x_centered, x_centered))
-    intercept = float(y.mean() - slope * x.mean())
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_centered = x - x.mean()
+        slope = divide(_dot(x_centered, y - y.mean()), _dot(x_centered, x_centered))
+        intercept = float(y.mean() - slope * x.mean())
     rate = -slope
     half_life = math.log(2.0) / rate if rate > 0 else math.inf
-    return SignalDecay(sign * math.exp(intercept), rate, half_life)
+    # exp() past the double range is +inf, not an OverflowError.
+    initial = math.inf if intercept > _LOG_MAX else math.exp(intercept)
+    return SignalDecay(sign * initial, rate, half_life)
 
 
 def autocorrelation(values: ArrayLike, *, lag: int = 1) -> float:
@@ -364,7 +369,11 @@ def _pearson(a: FloatArray, b: FloatArray) -> float:
     a, b = a[keep], b[keep]
     if len(a) < 2:
         return math.nan
-    da, db = a - a.mean(), b - b.mean()
+    # The correlation is scale-free: huge values are scaled so their squares fit.
+    a = a / scale_of(float(a.min()), float(a.max()))
+    b = b / scale_of(float(b.min()), float(b.max()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        da, db = a - a.mean(), b - b.mean()
     saa, sbb = float(_dot(da, da)), float(_dot(db, db))
     if saa == 0.0 or sbb == 0.0:
         return math.nan

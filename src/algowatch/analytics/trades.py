@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from algowatch.analytics._common import ArrayLike, FloatArray, clean, divide
+from algowatch.analytics._common import (
+    ArrayLike,
+    FloatArray,
+    clean,
+    divide,
+    mean,
+    scale_of,
+    signed_sums,
+)
 
 __all__ = [
     "TradeSummary",
@@ -32,6 +40,13 @@ __all__ = [
 
 def _pnl(pnl: ArrayLike) -> FloatArray:
     return clean(pnl, name="pnl")
+
+
+# Gross profit and gross loss (positive), scaled by a common power of two when
+# they would overflow: only their ratio is reported.
+def _profit_and_loss(data: FloatArray) -> tuple[float, float]:
+    profit, loss = signed_sums(data, scale_of(float(data.min()), float(data.max())))
+    return profit, -loss
 
 
 def win_rate(pnl: ArrayLike) -> float:
@@ -90,8 +105,7 @@ def profit_factor(pnl: ArrayLike) -> float:
     data = _pnl(pnl)
     if len(data) == 0:
         return math.nan
-    profit = float(data[data > 0.0].sum())
-    loss = -float(data[data < 0.0].sum())
+    profit, loss = _profit_and_loss(data)
     if profit == 0.0 and loss == 0.0:
         return 0.0
     return divide(profit, loss)
@@ -109,7 +123,7 @@ def average_win(pnl: ArrayLike) -> float:
     """
     data = _pnl(pnl)
     wins = data[data > 0.0]
-    return float(wins.mean()) if len(wins) else math.nan
+    return mean(wins) if len(wins) else math.nan
 
 
 def average_loss(pnl: ArrayLike) -> float:
@@ -124,7 +138,7 @@ def average_loss(pnl: ArrayLike) -> float:
     """
     data = _pnl(pnl)
     losses = data[data < 0.0]
-    return float(losses.mean()) if len(losses) else math.nan
+    return mean(losses) if len(losses) else math.nan
 
 
 def largest_win(pnl: ArrayLike) -> float:
@@ -168,7 +182,7 @@ def expectancy(pnl: ArrayLike) -> float:
     2.0
     """
     data = _pnl(pnl)
-    return float(data.mean()) if len(data) else math.nan
+    return mean(data) if len(data) else math.nan
 
 
 def payoff_ratio(pnl: ArrayLike) -> float:
@@ -233,10 +247,9 @@ def trade_summary(pnl: ArrayLike) -> TradeSummary:
         return TradeSummary(0, nan, nan, nan, nan, nan, nan, nan, nan)
     wins = data[data > 0.0]
     losses = data[data < 0.0]
-    profit = float(wins.sum())
-    loss = -float(losses.sum())
-    avg_win = float(wins.mean()) if len(wins) else nan
-    avg_loss = float(losses.mean()) if len(losses) else nan
+    profit, loss = _profit_and_loss(data)
+    avg_win = mean(wins) if len(wins) else nan
+    avg_loss = mean(losses) if len(losses) else nan
     return TradeSummary(
         num_trades=n,
         win_rate=len(wins) / n,
@@ -245,6 +258,6 @@ def trade_summary(pnl: ArrayLike) -> TradeSummary:
         average_loss=avg_loss,
         largest_win=float(wins.max()) if len(wins) else nan,
         largest_loss=float(losses.min()) if len(losses) else nan,
-        expectancy=float(data.mean()),
+        expectancy=mean(data),
         payoff_ratio=avg_win / abs(avg_loss),
     )
