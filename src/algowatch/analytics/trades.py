@@ -92,8 +92,15 @@ def profit_factor(pnl: ArrayLike) -> float:
     -------
     float
         ``sum(pnl[pnl > 0]) / abs(sum(pnl[pnl < 0]))``: ``+inf`` with profit
-        and no loss, 0.0 with neither profit nor loss (only scratch trades),
-        NaN without trades.
+        and no loss, NaN with neither profit nor loss (only scratch trades,
+        0/0) and without trades.
+
+    Notes
+    -----
+    Only scratch trades (P&L exactly 0) give NaN, not 0.0: a profit factor of
+    0 would read as "every trade lost", and no profit over no loss is
+    undefined (``ANALYTICS.md``). The engine's snapshot field
+    ``profit_factor`` uses this same function's rule.
 
     Examples
     --------
@@ -101,13 +108,13 @@ def profit_factor(pnl: ArrayLike) -> float:
     3.0
     >>> profit_factor([1.0, 2.0])
     inf
+    >>> profit_factor([0.0, 0.0])
+    nan
     """
     data = _pnl(pnl)
     if len(data) == 0:
         return math.nan
     profit, loss = _profit_and_loss(data)
-    if profit == 0.0 and loss == 0.0:
-        return 0.0
     return divide(profit, loss)
 
 
@@ -253,7 +260,7 @@ def trade_summary(pnl: ArrayLike) -> TradeSummary:
     return TradeSummary(
         num_trades=n,
         win_rate=len(wins) / n,
-        profit_factor=0.0 if profit == 0.0 and loss == 0.0 else divide(profit, loss),
+        profit_factor=divide(profit, loss),
         average_win=avg_win,
         average_loss=avg_loss,
         largest_win=float(wins.max()) if len(wins) else nan,
