@@ -445,8 +445,16 @@ def quantile_turnover(
     numpy.ndarray
         For each unique date in order, ``|S_t - S_{t-period}| / |S_t|`` where
         ``S_t`` is the set of assets in ``quantile`` on date t: the share of the
-        quantile that is new. The first ``period`` dates, and dates with the
-        quantile empty, are NaN.
+        quantile that is new. The first ``period`` dates, dates with the
+        quantile empty, and dates whose quantile was empty ``period`` dates
+        earlier are NaN.
+
+    Notes
+    -----
+    A quantile with no members ``period`` dates earlier gives NaN, as
+    alphalens does on a regular date grid; it is not a turnover of 1.0 (every
+    name new), which would read as a full rotation of a quantile that did not
+    exist.
 
     References
     ----------
@@ -469,7 +477,8 @@ def quantile_turnover(
         members[int(keys[key])].add(asset_list[key])
     result = np.full(len(unique_dates), np.nan)
     for t in range(period, len(members)):
-        current = members[t]
-        if current:
-            result[t] = len(current - members[t - period]) / len(current)
+        current, earlier = members[t], members[t - period]
+        # No members `period` dates earlier: nothing to turn over from (alphalens: NaN).
+        if current and earlier:
+            result[t] = len(current - earlier) / len(current)
     return result
