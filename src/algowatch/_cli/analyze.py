@@ -281,7 +281,7 @@ def _finite(_context: click.Context, parameter: click.Parameter, value: float) -
 )
 @click.option(
     "--confidence",
-    type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
+    type=click.FloatRange(min=0.0, max=1.0),
     default=0.95,
     show_default=True,
     help="Confidence level of the value at risk and expected shortfall.",

@@ -17,8 +17,13 @@ _STANDARD_NORMAL = NormalDist()
 # so the period count n is the number of observed periods (ANALYTICS.md).
 def clean(values: ArrayLike, *, name: str = "returns") -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:  # a scalar is a one-element series (empyrical's VaR and CVaR)
+        array = array.reshape(1)
     if array.ndim != 1:
-        msg = f"{name} must be one-dimensional, received an array of shape {array.shape!r}"
+        msg = (
+            f"{name} must be one-dimensional (one series; call once per column of a "
+            f"table), received an array of shape {array.shape!r}"
+        )
         raise ValueError(msg)
     mask = np.isnan(array)
     if mask.any():
@@ -33,15 +38,22 @@ def check_periods(periods_per_year: float) -> float:
     return float(periods_per_year)
 
 
+# Confidence 1 is the worst return (the minimum), confidence 0 the best (the
+# maximum), as empyrical's cutoffs 0 and 1 give.
 def check_confidence(confidence: float) -> float:
-    if not 0.0 < confidence < 1.0:
-        msg = f"confidence must be in (0, 1), e.g. 0.95, received {confidence!r}"
+    if not 0.0 <= confidence <= 1.0:
+        msg = f"confidence must be in [0, 1], e.g. 0.95, received {confidence!r}"
         raise ValueError(msg)
     # The tail probability as a decimal literal would give; 1 - 0.95 is 0.05000000000000004.
     return round(1.0 - confidence, 12)
 
 
 def normal_quantile(probability: float) -> float:
+    # Φ⁻¹(0) = -inf and Φ⁻¹(1) = +inf (NormalDist raises on both).
+    if probability <= 0.0:
+        return -math.inf
+    if probability >= 1.0:
+        return math.inf
     return _STANDARD_NORMAL.inv_cdf(probability)
 
 

@@ -175,6 +175,9 @@ def parametric_var(mean: float, std: float, scale: float, alpha: float) -> float
 def parametric_es(mean: float, std: float, scale: float, alpha: float) -> float:
     if std == 0.0:
         return mean * scale
+    if alpha == 0.0:
+        # The limit alpha -> 0: the worst tail of a normal has no bound.
+        return -math.inf if std > 0.0 else math.nan
     return (mean - std * normal_density(normal_quantile(alpha)) / alpha) * scale
 
 

@@ -44,7 +44,8 @@ def value_at_risk(
     returns
         Simple per-period returns; NaN values are dropped.
     confidence
-        Confidence level; the tail probability is ``alpha = 1 - confidence``.
+        Confidence level in [0, 1]; the tail probability is
+        ``alpha = 1 - confidence``.
     method
         ``"historical"``: the ``100 * alpha`` percentile with linear
         interpolation (``numpy.percentile``). ``"parametric"``: the normal
@@ -63,6 +64,10 @@ def value_at_risk(
     Historical: empty or all-NaN input gives NaN; one value gives that value.
     Parametric: fewer than two observations give NaN; zero dispersion gives
     the mean.
+
+    Confidence 1 gives the worst case: the minimum return (historical) or
+    ``-inf`` (parametric, ``Φ⁻¹(0)``); confidence 0 gives the maximum return
+    or ``+inf``. Both as empyrical (cutoffs 0 and 1) and quantstats.
 
     References
     ----------
@@ -107,7 +112,8 @@ def expected_shortfall(
     returns
         Simple per-period returns; NaN values are dropped.
     confidence
-        Confidence level; the tail probability is ``alpha = 1 - confidence``.
+        Confidence level in [0, 1]; the tail probability is
+        ``alpha = 1 - confidence``.
     method
         ``"historical"``: the mean of the ``int((n - 1) * alpha) + 1`` smallest
         returns. ``"parametric"``: the normal expected shortfall
@@ -125,6 +131,11 @@ def expected_shortfall(
     Historical: empty or all-NaN input gives NaN; one value gives that value.
     Parametric: fewer than two observations give NaN; zero dispersion gives
     the mean.
+
+    Confidence 0 (the whole distribution is the tail) gives the mean return
+    with either method. Confidence 1 gives the minimum return (historical, as
+    empyrical's cutoff 0) or ``-inf`` (parametric: the limit of the normal ES,
+    which is below the ``-inf`` VaR; quantstats returns NaN there, its 0/0).
 
     References
     ----------

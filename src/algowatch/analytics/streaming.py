@@ -426,7 +426,8 @@ class RollingReturns:
         if self._count < 2:
             return math.nan
         if self._changes == 0:
-            return 0.0
+            # Equal values have no dispersion, unless infinite (then undefined).
+            return math.nan if math.isinf(self._values[0]) else 0.0
         return max(self._m2, 0.0) / (self._count - 1)
 
     @property
@@ -435,7 +436,8 @@ class RollingReturns:
         if self._count < 2:
             return math.nan
         if self._changes == 0:
-            return divide(self._values[0] - self._rf_p, 0.0)
+            first = self._values[0]
+            return math.nan if math.isinf(first) else divide(first - self._rf_p, 0.0)
         std = math.sqrt(max(self._m2, 0.0) / (self._count - 1))
         return divide(self._mean - self._rf_p, std) * math.sqrt(self._periods)
 

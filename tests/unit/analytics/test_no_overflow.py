@@ -80,7 +80,7 @@ def test_return_metrics_return_a_float_and_raise_nothing(
     for function in SERIES_FUNCTIONS:
         assert _is_float(function(returns, periods_per_year=periods_per_year)), function
     for method in ("historical", "parametric"):
-        for confidence in (0.5, 0.95):
+        for confidence in (0.0, 0.5, 0.95, 1.0):
             var = metrics.value_at_risk(returns, confidence=confidence, method=method)
             es = metrics.expected_shortfall(returns, confidence=confidence, method=method)
             assert _is_float(var)
