@@ -40,7 +40,9 @@ def drawdown_series(
 
     Notes
     -----
-    Empty or all-NaN input gives an empty array. No annualisation.
+    Empty or all-NaN input gives an empty array. No annualisation. Values
+    are in ``[-1, 0]`` unless the wealth goes negative (a return below
+    -100 %, see :func:`max_drawdown`).
 
     Examples
     --------
@@ -56,7 +58,7 @@ def drawdown_series(
 def max_drawdown(
     returns: ArrayLike, *, risk_free: float = 0.0, periods_per_year: float = 252.0
 ) -> float:
-    """Return the maximum drawdown, a fraction in ``[-1, 0]``.
+    """Return the maximum drawdown, a fraction ``<= 0``.
 
     .. versionadded:: 0.1.0
 
@@ -77,6 +79,12 @@ def max_drawdown(
     -----
     Empty or all-NaN input gives NaN. No annualisation.
 
+    A return below -100 % makes the wealth negative (a loss beyond the
+    capital, as with leverage) and the drawdown goes below -1: ``[-1.5]``
+    gives -1.5. The value is kept, as empyrical does, not clamped to -1, so
+    that the loss beyond the capital shows. A wealth curve beyond the double
+    range is followed in log space (no overflow).
+
     References
     ----------
     ``empyrical.max_drawdown``.
@@ -87,6 +95,8 @@ def max_drawdown(
     -0.5
     >>> max_drawdown([0.01, 0.02])
     0.0
+    >>> max_drawdown([-1.5])
+    -1.5
     """
     check_periods(periods_per_year)
     data = clean(returns)
@@ -98,7 +108,7 @@ def max_drawdown(
 def current_drawdown(
     returns: ArrayLike, *, risk_free: float = 0.0, periods_per_year: float = 252.0
 ) -> float:
-    """Return the drawdown at the last observed period, a fraction in ``[-1, 0]``.
+    """Return the drawdown at the last observed period, a fraction ``<= 0``.
 
     .. versionadded:: 0.1.0
 
@@ -117,7 +127,8 @@ def current_drawdown(
     Notes
     -----
     Empty or all-NaN input gives NaN. Exported to Prometheus as the positive
-    fraction ``-current_drawdown``.
+    fraction ``-current_drawdown``. In ``[-1, 0]`` unless the wealth goes
+    negative (see :func:`max_drawdown`).
 
     Examples
     --------

@@ -4,13 +4,17 @@ Conventions (``ANALYTICS.md``), shared by every function here:
 
 * ``returns`` are simple, non-cumulative per-period returns (0.01 = +1 %).
   NaN means *missing* and is dropped before every statistic, including the
-  period count ``n``.
+  period count ``n``. A scalar is a one-element series; a 2-D array (a
+  table) is rejected with a ``ValueError``: call once per column.
 * ``risk_free`` is an **annual** rate; the per-period rate is the arithmetic
   ``rf_p = risk_free / periods_per_year``.
 * ``periods_per_year`` (N) is explicit: 252 for daily bars, 98,280 for
   1-minute US-equity bars, 365 for 24/7 daily data.
 * Undefined values are NaN (too little data, 0/0); a non-zero quantity over a
-  zero dispersion is ±inf. Nothing undefined is reported as 0.0.
+  zero dispersion is ±inf. Nothing undefined is reported as 0.0. Equal
+  infinite returns have an undefined dispersion (NaN).
+* Nothing overflows: a value beyond the double range is ±inf, never an
+  ``OverflowError`` or a numpy warning.
 * Every function takes the same keywords so a caller can pass one set of
   options to all of them; a function that does not use a keyword says so.
 
