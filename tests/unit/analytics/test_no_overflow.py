@@ -71,6 +71,38 @@ def test_calmar_ratio_with_an_unbounded_annual_return_is_inf() -> None:
     assert metrics.summary(data, periods_per_year=525_600).calmar_ratio == math.inf
 
 
+def test_ratios_of_values_near_the_double_limit_equal_the_ratios_of_ordinary_values() -> None:
+    """Sharpe, Sortino and Omega are scale-free: x * 2**1000 gives the ratio of x (whose squares
+    would overflow unscaled, turning the ratio into 0.0 or NaN)."""
+    x = np.random.default_rng(2).normal(0.001, 0.01, 50)
+    huge = x * 2.0**1000
+    for function in (metrics.sharpe_ratio, metrics.sortino_ratio, metrics.omega_ratio):
+        assert function(huge) == function(x), function.__name__
+    assert math.isclose(metrics.annual_volatility(huge), metrics.annual_volatility(x) * 2.0**1000)
+    assert metrics.summary(huge).sharpe_ratio == metrics.sharpe_ratio(x)
+
+
+def test_wealth_beyond_the_double_range_still_gives_drawdown_and_annual_return() -> None:
+    """Hand-worked: 1e200 twice makes W = 1e400 (beyond doubles); halving it is a 50 % drawdown,
+    and 1e400 over 1,002 daily periods is a CAGR of 10**(400 * 252 / 1002) - 1."""
+    crash = [1e200, 1e200, -0.5]
+    assert math.isclose(metrics.max_drawdown(crash), -0.5, rel_tol=1e-12)
+    assert math.isclose(metrics.current_drawdown(crash), -0.5, rel_tol=1e-12)
+    assert math.isclose(metrics.summary(crash).max_drawdown, -0.5, rel_tol=1e-12)
+    long = [1e200, 1e200] + [0.0] * 1000
+    expected = 10.0 ** (400 * 252 / 1002) - 1.0
+    assert math.isclose(metrics.annual_return(long), expected, rel_tol=1e-9)
+    assert math.isclose(metrics.summary(long).annual_return, expected, rel_tol=1e-9)
+
+
+def test_trade_statistics_of_huge_pnl_are_finite_where_the_value_is() -> None:
+    """2e308 of profit over 1e308 of loss is a profit factor of 2, not inf/inf = NaN."""
+    summary = analytics.trade_summary([1e308, 1e308, -1e308])
+    assert summary.profit_factor == analytics.profit_factor([1e308, 1e308, -1e308]) == 2.0
+    assert math.isclose(summary.expectancy, 1e308 / 3)
+    assert analytics.average_win([1e308, 1e308]) == 1e308
+
+
 @settings(max_examples=300, deadline=None)
 @given(returns=series | small_returns, periods_per_year=periods)
 def test_return_metrics_return_a_float_and_raise_nothing(
