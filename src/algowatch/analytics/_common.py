@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from statistics import NormalDist
 
@@ -11,6 +12,8 @@ FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike | Iterable[float]
 
 _STANDARD_NORMAL = NormalDist()
+# exp(x) is beyond the double range (math.exp raises OverflowError) for x > LOG_MAX.
+LOG_MAX = math.log(sys.float_info.max)
 
 
 # Every metric starts here: a 1-D float64 copy-free view with NaN (missing) dropped,

@@ -9,12 +9,12 @@
 from __future__ import annotations
 
 import math
-import sys
 from typing import Literal
 
 import numpy as np
 
 from algowatch.analytics._common import (
+    LOG_MAX,
     FloatArray,
     divide,
     dot,
@@ -25,8 +25,6 @@ from algowatch.analytics._common import (
 )
 
 Method = Literal["historical", "parametric"]
-
-_LOG_MAX = math.log(sys.float_info.max)
 
 
 def moments(
@@ -136,7 +134,7 @@ def final_wealth(returns: FloatArray) -> tuple[float, float | None]:
 
 
 def final_from_log(log_abs: float, sign: float) -> tuple[float, float | None]:
-    final = sign * (math.inf if log_abs > _LOG_MAX else math.exp(log_abs))
+    final = sign * (math.inf if log_abs > LOG_MAX else math.exp(log_abs))
     return final, log_abs if sign > 0.0 else None
 
 
@@ -148,7 +146,7 @@ def cagr(final_wealth: float, n: int, periods: float, log_final: float | None = 
     exponent = periods / n
     if math.isinf(final_wealth) and log_final is not None:
         growth = log_final * exponent
-        return math.inf if growth > _LOG_MAX else math.expm1(growth)
+        return math.inf if growth > LOG_MAX else math.expm1(growth)
     with np.errstate(over="ignore"):
         return float(np.float64(final_wealth) ** exponent) - 1.0
 

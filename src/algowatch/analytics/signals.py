@@ -11,14 +11,13 @@ design turned a linear accuracy difference into a half-life, mixing two models.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from algowatch.analytics._common import ArrayLike, FloatArray, clean, divide, scale_of
+from algowatch.analytics._common import LOG_MAX, ArrayLike, FloatArray, clean, divide, scale_of
 from algowatch.analytics._common import dot as _dot
 
 __all__ = [
@@ -33,7 +32,6 @@ __all__ = [
     "signal_decay",
 ]
 
-_LOG_MAX = math.log(sys.float_info.max)
 _DIRECTIONS = {"long": 1, "short": -1, "flat": 0, "buy": 1, "sell": -1}
 
 
@@ -324,7 +322,7 @@ def signal_decay(horizons: ArrayLike, ic: ArrayLike) -> SignalDecay:
     rate = -slope
     half_life = math.log(2.0) / rate if rate > 0 else math.inf
     # exp() past the double range is +inf, not an OverflowError.
-    initial = math.inf if intercept > _LOG_MAX else math.exp(intercept)
+    initial = math.inf if intercept > LOG_MAX else math.exp(intercept)
     return SignalDecay(sign * initial, rate, half_life)
 
 
