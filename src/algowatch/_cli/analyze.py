@@ -182,7 +182,9 @@ def _equity_to_returns(path: Path, name: str, equity: FloatArray) -> FloatArray:
     if levels.size == 0:
         return levels
     # The first level is the starting capital W_0, so a first-period loss is a drawdown.
-    returns: FloatArray = levels[1:] / levels[:-1] - 1.0
+    # A ratio beyond the double range (1e-300 to 1e300) is an unbounded return: +inf.
+    with np.errstate(over="ignore"):
+        returns: FloatArray = levels[1:] / levels[:-1] - 1.0
     return returns
 
 
@@ -244,6 +246,14 @@ def _table(path: Path, series: _Series, result: ReturnsSummary) -> Table:
     return table
 
 
+def _finite(_context: click.Context, parameter: click.Parameter, value: float) -> float:
+    # click's FloatRange lets "inf" and "nan" through; the metrics need a finite number.
+    if not math.isfinite(value):
+        msg = f"must be a finite number, received {value!r}"
+        raise click.BadParameter(msg, param=parameter)
+    return value
+
+
 @click.command("analyze")
 # The file is checked by _load, so an unreadable one is a runtime error (exit 1).
 @click.argument("file", type=click.Path(path_type=Path))
@@ -258,6 +268,7 @@ def _table(path: Path, series: _Series, result: ReturnsSummary) -> Table:
     type=click.FloatRange(min=0.0, min_open=True),
     default=252.0,
     show_default=True,
+    callback=_finite,
     help="Return periods per year: 252 daily, 98280 for 1-minute US equities, 365 for 24/7.",
 )
 @click.option(
@@ -265,11 +276,12 @@ def _table(path: Path, series: _Series, result: ReturnsSummary) -> Table:
     type=float,
     default=0.0,
     show_default=True,
+    callback=_finite,
     help="Annual risk-free rate (0.04 = 4 %), applied per period as rate / periods-per-year.",
 )
 @click.option(
     "--confidence",
-    type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
+    type=click.FloatRange(min=0.0, max=1.0),
     default=0.95,
     show_default=True,
     help="Confidence level of the value at risk and expected shortfall.",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from algowatch.analytics._common import ArrayLike, FloatArray, clean
+from algowatch.analytics._common import LOG_MAX, ArrayLike, FloatArray, clean, divide, scale_of
 from algowatch.analytics._common import dot as _dot
 
 __all__ = [
@@ -311,16 +311,19 @@ def signal_decay(horizons: ArrayLike, ic: ArrayLike) -> SignalDecay:
         else -1.0
     )
     usable = finite & (np.sign(values) == sign)
-    if np.count_nonzero(usable) < 2 or np.ptp(h[usable]) == 0:
+    if np.count_nonzero(usable) < 2 or h[usable].min() == h[usable].max():
         return SignalDecay(math.nan, math.nan, math.nan)
     x = h[usable]
     y = np.log(np.abs(values[usable]))
-    x_centered = x - x.mean()
-    slope = float(_dot(x_centered, y - y.mean()) / _dot(x_centered, x_centered))
-    intercept = float(y.mean() - slope * x.mean())
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_centered = x - x.mean()
+        slope = divide(_dot(x_centered, y - y.mean()), _dot(x_centered, x_centered))
+        intercept = float(y.mean() - slope * x.mean())
     rate = -slope
     half_life = math.log(2.0) / rate if rate > 0 else math.inf
-    return SignalDecay(sign * math.exp(intercept), rate, half_life)
+    # exp() past the double range is +inf, not an OverflowError.
+    initial = math.inf if intercept > LOG_MAX else math.exp(intercept)
+    return SignalDecay(sign * initial, rate, half_life)
 
 
 def autocorrelation(values: ArrayLike, *, lag: int = 1) -> float:
@@ -364,7 +367,11 @@ def _pearson(a: FloatArray, b: FloatArray) -> float:
     a, b = a[keep], b[keep]
     if len(a) < 2:
         return math.nan
-    da, db = a - a.mean(), b - b.mean()
+    # The correlation is scale-free: huge values are scaled so their squares fit.
+    a = a / scale_of(float(a.min()), float(a.max()))
+    b = b / scale_of(float(b.min()), float(b.max()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        da, db = a - a.mean(), b - b.mean()
     saa, sbb = float(_dot(da, da)), float(_dot(db, db))
     if saa == 0.0 or sbb == 0.0:
         return math.nan
@@ -436,8 +443,16 @@ def quantile_turnover(
     numpy.ndarray
         For each unique date in order, ``|S_t - S_{t-period}| / |S_t|`` where
         ``S_t`` is the set of assets in ``quantile`` on date t: the share of the
-        quantile that is new. The first ``period`` dates, and dates with the
-        quantile empty, are NaN.
+        quantile that is new. The first ``period`` dates, dates with the
+        quantile empty, and dates whose quantile was empty ``period`` dates
+        earlier are NaN.
+
+    Notes
+    -----
+    A quantile with no members ``period`` dates earlier gives NaN, as
+    alphalens does on a regular date grid; it is not a turnover of 1.0 (every
+    name new), which would read as a full rotation of a quantile that did not
+    exist.
 
     References
     ----------
@@ -460,7 +475,8 @@ def quantile_turnover(
         members[int(keys[key])].add(asset_list[key])
     result = np.full(len(unique_dates), np.nan)
     for t in range(period, len(members)):
-        current = members[t]
-        if current:
-            result[t] = len(current - members[t - period]) / len(current)
+        current, earlier = members[t], members[t - period]
+        # No members `period` dates earlier: nothing to turn over from (alphalens: NaN).
+        if current and earlier:
+            result[t] = len(current - earlier) / len(current)
     return result

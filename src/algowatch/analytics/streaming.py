@@ -28,6 +28,15 @@ from algowatch.analytics._common import check_confidence, check_periods, divide
 __all__ = ["DrawdownTracker", "RollingReturns", "RunningMoments"]
 
 
+# math.fsum raises OverflowError when a partial sum leaves the double range; the
+# plain sum then gives the ±inf (or NaN) that the incremental updates also reach.
+def _exact_sum(values: list[float]) -> float:
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return sum(values, 0.0)
+
+
 class DrawdownTracker:
     """Track the high-water mark and drawdowns of an equity or wealth series.
 
@@ -384,12 +393,12 @@ class RollingReturns:
         self._low_deleted.clear()
         self._high_deleted.clear()
         self._low_size, self._high_size = target, n - target
-        self._low_sum = math.fsum(ordered[:target])
+        self._low_sum = _exact_sum(ordered[:target])
         if n:
-            self._mean = math.fsum(ordered) / n
-            self._m2 = math.fsum((x - self._mean) ** 2 for x in ordered)
+            self._mean = _exact_sum(ordered) / n
+            self._m2 = _exact_sum([(x - self._mean) * (x - self._mean) for x in ordered])
         shortfalls = [x - self._rf_p for x in ordered if x - self._rf_p < 0.0]
-        self._downside_sq = math.fsum(s * s for s in shortfalls)
+        self._downside_sq = _exact_sum([s * s for s in shortfalls])
         self._downside_count = len(shortfalls)
 
     def values(self) -> list[float]:
@@ -417,7 +426,8 @@ class RollingReturns:
         if self._count < 2:
             return math.nan
         if self._changes == 0:
-            return 0.0
+            # Equal values have no dispersion, unless infinite (then undefined).
+            return math.nan if math.isinf(self._values[0]) else 0.0
         return max(self._m2, 0.0) / (self._count - 1)
 
     @property
@@ -426,7 +436,8 @@ class RollingReturns:
         if self._count < 2:
             return math.nan
         if self._changes == 0:
-            return divide(self._values[0] - self._rf_p, 0.0)
+            first = self._values[0]
+            return math.nan if math.isinf(first) else divide(first - self._rf_p, 0.0)
         std = math.sqrt(max(self._m2, 0.0) / (self._count - 1))
         return divide(self._mean - self._rf_p, std) * math.sqrt(self._periods)
 

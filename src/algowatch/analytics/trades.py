@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from algowatch.analytics._common import ArrayLike, FloatArray, clean, divide
+from algowatch.analytics._common import (
+    ArrayLike,
+    FloatArray,
+    clean,
+    divide,
+    mean,
+    scale_of,
+    signed_sums,
+)
 
 __all__ = [
     "TradeSummary",
@@ -32,6 +40,13 @@ __all__ = [
 
 def _pnl(pnl: ArrayLike) -> FloatArray:
     return clean(pnl, name="pnl")
+
+
+# Gross profit and gross loss (positive), scaled by a common power of two when
+# they would overflow: only their ratio is reported.
+def _profit_and_loss(data: FloatArray) -> tuple[float, float]:
+    profit, loss = signed_sums(data, scale_of(float(data.min()), float(data.max())))
+    return profit, -loss
 
 
 def win_rate(pnl: ArrayLike) -> float:
@@ -77,8 +92,15 @@ def profit_factor(pnl: ArrayLike) -> float:
     -------
     float
         ``sum(pnl[pnl > 0]) / abs(sum(pnl[pnl < 0]))``: ``+inf`` with profit
-        and no loss, 0.0 with neither profit nor loss (only scratch trades),
-        NaN without trades.
+        and no loss, NaN with neither profit nor loss (only scratch trades,
+        0/0) and without trades.
+
+    Notes
+    -----
+    Only scratch trades (P&L exactly 0) give NaN, not 0.0: a profit factor of
+    0 would read as "every trade lost", and no profit over no loss is
+    undefined (``ANALYTICS.md``). The engine's snapshot field
+    ``profit_factor`` uses this same function's rule.
 
     Examples
     --------
@@ -86,14 +108,13 @@ def profit_factor(pnl: ArrayLike) -> float:
     3.0
     >>> profit_factor([1.0, 2.0])
     inf
+    >>> profit_factor([0.0, 0.0])
+    nan
     """
     data = _pnl(pnl)
     if len(data) == 0:
         return math.nan
-    profit = float(data[data > 0.0].sum())
-    loss = -float(data[data < 0.0].sum())
-    if profit == 0.0 and loss == 0.0:
-        return 0.0
+    profit, loss = _profit_and_loss(data)
     return divide(profit, loss)
 
 
@@ -109,7 +130,7 @@ def average_win(pnl: ArrayLike) -> float:
     """
     data = _pnl(pnl)
     wins = data[data > 0.0]
-    return float(wins.mean()) if len(wins) else math.nan
+    return mean(wins) if len(wins) else math.nan
 
 
 def average_loss(pnl: ArrayLike) -> float:
@@ -124,7 +145,7 @@ def average_loss(pnl: ArrayLike) -> float:
     """
     data = _pnl(pnl)
     losses = data[data < 0.0]
-    return float(losses.mean()) if len(losses) else math.nan
+    return mean(losses) if len(losses) else math.nan
 
 
 def largest_win(pnl: ArrayLike) -> float:
@@ -168,7 +189,7 @@ def expectancy(pnl: ArrayLike) -> float:
     2.0
     """
     data = _pnl(pnl)
-    return float(data.mean()) if len(data) else math.nan
+    return mean(data) if len(data) else math.nan
 
 
 def payoff_ratio(pnl: ArrayLike) -> float:
@@ -233,18 +254,17 @@ def trade_summary(pnl: ArrayLike) -> TradeSummary:
         return TradeSummary(0, nan, nan, nan, nan, nan, nan, nan, nan)
     wins = data[data > 0.0]
     losses = data[data < 0.0]
-    profit = float(wins.sum())
-    loss = -float(losses.sum())
-    avg_win = float(wins.mean()) if len(wins) else nan
-    avg_loss = float(losses.mean()) if len(losses) else nan
+    profit, loss = _profit_and_loss(data)
+    avg_win = mean(wins) if len(wins) else nan
+    avg_loss = mean(losses) if len(losses) else nan
     return TradeSummary(
         num_trades=n,
         win_rate=len(wins) / n,
-        profit_factor=0.0 if profit == 0.0 and loss == 0.0 else divide(profit, loss),
+        profit_factor=divide(profit, loss),
         average_win=avg_win,
         average_loss=avg_loss,
         largest_win=float(wins.max()) if len(wins) else nan,
         largest_loss=float(losses.min()) if len(losses) else nan,
-        expectancy=float(data.mean()),
+        expectancy=mean(data),
         payoff_ratio=avg_win / abs(avg_loss),
     )

@@ -82,7 +82,8 @@ def trading(monitor: Monitor, scope: Scope) -> dict[str, Any]:
     if trades.gross_loss:
         profit_factor = trades.gross_profit / -trades.gross_loss
     else:
-        profit_factor = math.inf if trades.gross_profit > 0 else 0.0
+        # no loss: +inf with profit, NaN (0/0) with only scratch trades, as analytics.profit_factor
+        profit_factor = math.inf if trades.gross_profit > 0 else math.nan
     if not trades.count:
         profit_factor = math.nan
     return {

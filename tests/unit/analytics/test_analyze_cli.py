@@ -173,3 +173,34 @@ def test_parquet_nulls_are_missing_and_text_columns_are_rejected(tmp_path, capsy
     code, _, err = _run([str(path), "--column", "label", "--kind", "returns"], capsys)
     assert code == 1
     assert err.startswith(f"Error: {str(path)!r} column 'label' must be numeric, received type ")
+
+
+def test_minute_bar_annual_return_is_shown_as_inf_not_a_crash(tmp_path, capsys) -> None:
+    """One +1 % minute bar at 98,280 bars a year: the CAGR is unbounded, shown as +inf."""
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.01], [0.02], [-0.005]])
+    code, out, err = _run([str(path), "--periods-per-year", "98280"], capsys)
+    assert (code, err) == (0, "")
+    row = next(line for line in out.splitlines() if "Annual return (CAGR)" in line)
+    assert "+inf" in row
+    calmar = next(line for line in out.splitlines() if "Calmar ratio" in line)
+    assert "+inf" in calmar
+
+
+def test_equity_ratio_beyond_the_double_range_is_an_infinite_return(tmp_path, capsys) -> None:
+    """Equity 1e-300 -> 1e300 is a return of about 1e600: +inf, no overflow warning or error."""
+    path = _write_csv(tmp_path / "e.csv", ["equity"], [["1e-300"], ["1e300"], ["1e-300"]])
+    code, out, err = _run([str(path), "--json"], capsys)
+    assert (code, err) == (0, "")
+    result = json.loads(out)["summary"]
+    assert result["periods"] == 2
+    assert result["total_return"] is None  # inf * 1e-600: NaN, undefined
+    assert result["max_drawdown"] is None
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--periods-per-year", "inf"), ("--risk-free", "nan")])
+def test_non_finite_numeric_flags_are_a_usage_error(tmp_path, capsys, flag, value) -> None:
+    """--periods-per-year inf or --risk-free nan: exit 2 naming the flag, no traceback."""
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.01]])
+    code, out, err = _run([str(path), flag, value], capsys)
+    assert (code, out) == (2, "")
+    assert f"Invalid value for '{flag}': must be a finite number, received {float(value)!r}" in err

@@ -340,7 +340,7 @@ def test_minute_bar_sharpe_uses_the_given_periods_per_year() -> None:
         (
             metrics.expected_shortfall,
             {"confidence": 95},
-            r"confidence must be in \(0, 1\), e.g. 0.95, received 95",
+            r"confidence must be in \[0, 1\], e.g. 0.95, received 95",
         ),
     ],
 )
@@ -352,7 +352,11 @@ def test_invalid_options_raise_a_message_naming_the_field(function, kwargs, mess
 
 def test_two_dimensional_returns_are_rejected() -> None:
     """A 2-D array is not silently flattened."""
-    with pytest.raises(ValueError, match=r"^returns must be one-dimensional, received an array"):
+    message = (
+        r"^returns must be one-dimensional \(one series; call once per column of a table\), "
+        r"received an array of shape \(3, 2\)$"
+    )
+    with pytest.raises(ValueError, match=message):
         metrics.sharpe_ratio(np.zeros((3, 2)))
 
 

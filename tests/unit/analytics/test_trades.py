@@ -33,7 +33,7 @@ def reference(pnl: list[float]) -> dict[str, float]:
             nan,
         )
     profit, loss = math.fsum(wins), -math.fsum(losses)
-    factor = profit / loss if loss > 0 else (math.inf if profit > 0 else 0.0)
+    factor = profit / loss if loss > 0 else (math.inf if profit > 0 else nan)
     average_win = math.fsum(wins) / len(wins) if wins else nan
     average_loss = math.fsum(losses) / len(losses) if losses else nan
     return {
@@ -93,10 +93,11 @@ def test_hand_worked_example() -> None:
     assert trades.payoff_ratio(pnl) == 1.5
 
 
-def test_profit_factor_given_profit_without_loss_is_inf_and_neither_is_zero() -> None:
-    """Profit and no loss gives +inf; only scratch trades give 0.0; no trades NaN."""
+def test_profit_factor_given_profit_without_loss_is_inf_and_neither_is_nan() -> None:
+    """Profit and no loss gives +inf; only scratch trades give NaN (0/0); no trades NaN."""
     assert trades.profit_factor([1.0]) == math.inf
-    assert trades.profit_factor([0.0]) == 0.0
+    assert math.isnan(trades.profit_factor([0.0]))
+    assert math.isnan(trades.trade_summary([0.0, 0.0]).profit_factor)
     assert math.isnan(trades.profit_factor([]))
 
 
