@@ -29,7 +29,6 @@ from algowatch.testing import EventFactory, FakeClock
 
 from .conftest import make_settings
 
-
 TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
 
 
