@@ -346,10 +346,12 @@ def check_event(event: Any) -> ev.Event:
     try:
         line = ev.encode_event(event)
     except (TypeError, ValueError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
-        errors = _text_errors(event, tag) or [
-            FieldError(tag, f"must be encodable as JSON, received an event that is not ({exc})")
-        ]
-        raise InvalidEventError(errors) from None
+        errors = _text_errors(event, tag)
+        if errors:
+            raise InvalidEventError(errors) from None
+        ev.event_from_mapping(ev.event_to_dict(event))  # a field of a non-JSON type
+        msg = f"must hold only JSON values, received {_short(event.extra)} ({exc})"
+        raise InvalidEventError([FieldError(f"{tag}.extra", msg)]) from None
     if b"\\u0000" in line and (errors := _text_errors(event, tag)):
         raise InvalidEventError(errors)
     try:
@@ -1028,7 +1030,9 @@ class Delivery:
 
     def abandon(self, reason: DropReason = "undelivered", detail: str | None = None) -> None:
         """Give up every part not yet delivered (the client is closing, or the sender failed)."""
-        text = detail or f"the client closed before delivery (last error: {self.last_error})"
+        text = detail or "the client closed before delivery" + (
+            f" (last error: {self.last_error})" if self.last_error else ""
+        )
         drops = [DroppedEvent(e, reason, text) for part in self._parts for e, _ in part]
         self._parts.clear()
         self._settle(drops)
