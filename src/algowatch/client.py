@@ -15,6 +15,13 @@ then ``overflow="drop_oldest"`` discards the oldest waiting event (counted in
 :class:`Client` still open when the interpreter exits gets two seconds to deliver
 its buffer; call :meth:`Client.close` (or use ``with``) to choose the deadline.
 
+One bad event cannot stop delivery. The helpers validate with the event contract
+where they are called and raise :class:`~algowatch.errors.InvalidEventError`
+naming the argument; when the service still refuses part of a batch, only the
+events it names (or, if it names none, the ones found by halving the batch) are
+dropped, reported to ``on_drop``, logged and counted, and the rest is delivered.
+The sender logs and survives any exception.
+
 Examples
 --------
 >>> import tempfile
@@ -25,7 +32,7 @@ Examples
 ...             client.mark("AAPL", 190.5)
 ...             client.flush(timeout=10)
 ...         service.snapshot()["events_applied"]
-True
+FlushResult(settled=True, sent=1, rejected=0, dropped=0, failed=0)
 1
 
 .. versionadded:: 0.1.0
