@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -10,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from algowatch._client_base import (
     Delivery,
@@ -22,7 +25,15 @@ from algowatch._client_base import (
 )
 from algowatch.client import Client
 from algowatch.errors import AlgowatchError, InvalidEventError
-from algowatch.events import Event, Heartbeat, Mark, OrderSubmitted, decode_batch
+from algowatch.events import (
+    Event,
+    Heartbeat,
+    Mark,
+    OrderSubmitted,
+    decode_batch,
+    decode_event,
+    encode_event,
+)
 
 TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
 TS_RULE = (
@@ -413,3 +424,47 @@ def test_flush_result_is_truthy_when_settled_and_counts_since_the_previous_flush
     assert first
     assert not recorder.buffer.flush_result(False)
     assert recorder.buffer.flush_result(True) == FlushResult(True)
+
+
+NUMBERS = st.one_of(st.floats(), st.integers(-(10**16), 10**16), st.booleans())
+TEXTS = st.text(st.characters(codec=None, categories=None), max_size=70)
+
+
+@settings(max_examples=300)
+@given(
+    mark=st.builds(
+        Mark,
+        ts=st.just(TS),
+        symbol=TEXTS,
+        price=NUMBERS,
+        bid=st.none() | NUMBERS,
+        exchange_ts=st.none() | st.integers(10**16, 2**63 - 1),
+        strategy=TEXTS,
+    )
+)
+def test_check_event_accepts_a_mark_exactly_when_the_contract_decoder_does(mark: Mark) -> None:
+    """The fast path never lets through what the service's decoder would refuse, or vice versa.
+
+    The reference is the contract's decoder over the encoded event, plus the two SDK rules
+    (NUL, lone surrogates). NaN and infinities are excluded from the comparison for optional
+    fields: JSON would turn them into null, which the decoder reads as absent.
+    """
+    texts = [mark.symbol, mark.strategy]
+    encodable = all(
+        "\x00" not in t and not any(0xD800 <= ord(c) <= 0xDFFF for c in t) for t in texts
+    )
+    silent_null = isinstance(mark.bid, float) and not math.isfinite(mark.bid)
+    try:
+        expected = decode_event(encode_event(mark)) if encodable else None
+    except InvalidEventError:
+        expected = None
+    try:
+        checked = check_event(mark)
+    except InvalidEventError:
+        checked = None
+    if silent_null:
+        assert checked is None
+    else:
+        assert (checked is None) == (expected is None)
+    if checked is not None:
+        assert decode_event(encode_event(checked)) == expected
