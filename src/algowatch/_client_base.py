@@ -988,19 +988,27 @@ class Delivery:
         self._maximum = backoff_max
         self._attempt = 0
         self.last_error: str | None = None
+        # prepared by the first next_part(), inside the sender's guard
+        self._unprepared = list(events)
+        self._parts: list[list[_Item]] = []
+
+    def _prepare(self) -> None:
         items: list[_Item] = []
         unencodable: list[DroppedEvent] = []
-        for event in events:
+        for event in self._unprepared:
             try:
                 ready = _with_id(event)
                 items.append((ready, ev.encode_event(ready) + b"\n"))
             except Exception as exc:  # one bad event must not stop the batch
                 unencodable.append(DroppedEvent(event, "invalid", f"cannot be encoded: {exc!r}"))
-        self._parts: list[list[_Item]] = [items] if items else []
+        self._unprepared = []
+        self._parts = [items] if items else []
         self._settle(unencodable)
 
     def next_part(self) -> tuple[list[_Item], bytes] | None:
         """Return the next part to post and its NDJSON body, or None when all are settled."""
+        if self._unprepared:
+            self._prepare()
         if not self._parts:
             return None
         part = self._parts[0]
@@ -1066,7 +1074,9 @@ class Delivery:
         text = detail or "the client closed before delivery" + (
             f" (last error: {self.last_error})" if self.last_error else ""
         )
-        drops = [DroppedEvent(e, reason, text) for part in self._parts for e, _ in part]
+        drops = [DroppedEvent(e, reason, text) for e in self._unprepared]
+        drops += [DroppedEvent(e, reason, text) for part in self._parts for e, _ in part]
+        self._unprepared = []
         self._parts.clear()
         self._settle(drops)
 

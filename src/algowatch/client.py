@@ -128,6 +128,18 @@ class _Options:
         self.backoff_max = backoff_max_seconds
 
 
+def _new_delivery(client: Client | AsyncClient, batch: list[ev.Event]) -> Delivery:
+    # Both clients hand their batches to the same Delivery logic (_client_base).
+    return Delivery(
+        batch,
+        client._buffer,
+        client._reporter,
+        rng=client._rng,
+        backoff_initial=client._options.backoff_initial,
+        backoff_max=client._options.backoff_max,
+    )
+
+
 class Client(EventHelpers):
     """Send events to an algowatch service from a background thread.
 
@@ -291,25 +303,21 @@ class Client(EventHelpers):
         while True:
             self._wake.wait(self._options.flush_interval)
             self._wake.clear()
-            while batch := self._buffer.take(self._options.batch_size):
-                delivery = self._new_delivery(batch)
-                try:
-                    self._deliver(delivery)
-                except Exception as exc:  # the sender must outlive any bug
-                    self._reporter.sender_error(exc)
-                    delivery.abandon("internal_error", f"the sender failed: {exc!r}")
+            try:
+                while batch := self._buffer.take(self._options.batch_size):
+                    self._send(batch)
+            except Exception as exc:  # the sender must outlive any bug
+                self._reporter.sender_error(exc)
             if self._stopping:
                 return
 
-    def _new_delivery(self, batch: list[ev.Event]) -> Delivery:
-        return Delivery(
-            batch,
-            self._buffer,
-            self._reporter,
-            rng=self._rng,
-            backoff_initial=self._options.backoff_initial,
-            backoff_max=self._options.backoff_max,
-        )
+    def _send(self, batch: list[ev.Event]) -> None:
+        delivery = _new_delivery(self, batch)
+        try:
+            self._deliver(delivery)
+        except Exception as exc:  # settle the batch, so flush() and close() do not wait
+            self._reporter.sender_error(exc)
+            delivery.abandon("internal_error", f"the sender failed: {exc!r}")
 
     def _deliver(self, delivery: Delivery) -> None:
         while (item := delivery.next_part()) is not None:
@@ -479,24 +487,23 @@ class AsyncClient(EventHelpers):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._options.flush_interval)
             self._wake.clear()
-            while batch := self._buffer.take(self._options.batch_size):
-                delivery = Delivery(
-                    batch,
-                    self._buffer,
-                    self._reporter,
-                    rng=self._rng,
-                    backoff_initial=self._options.backoff_initial,
-                    backoff_max=self._options.backoff_max,
-                )
-                try:
-                    await self._deliver(delivery)
-                except Exception as exc:  # the sender must outlive any bug
-                    self._reporter.sender_error(exc)
-                    delivery.abandon("internal_error", f"the sender failed: {exc!r}")
-                assert self._progress is not None
-                self._progress.set()
+            try:
+                while batch := self._buffer.take(self._options.batch_size):
+                    await self._send(batch)
+            except Exception as exc:  # the sender must outlive any bug
+                self._reporter.sender_error(exc)
             if self._stopping:
                 return
+
+    async def _send(self, batch: list[ev.Event]) -> None:
+        assert self._progress is not None
+        delivery = _new_delivery(self, batch)
+        try:
+            await self._deliver(delivery)
+        except Exception as exc:  # settle the batch, so flush() and aclose() do not wait
+            self._reporter.sender_error(exc)
+            delivery.abandon("internal_error", f"the sender failed: {exc!r}")
+        self._progress.set()
 
     async def _deliver(self, delivery: Delivery) -> None:
         assert self._abandon is not None

@@ -235,3 +235,28 @@ def test_sender_survives_a_bug_in_its_own_bookkeeping(
     ]
     # the first event did reach the service before the bug: nothing is lost
     assert applied(live) == 2
+
+
+def test_sender_loop_survives_an_exception_outside_any_batch(
+    live: ServerThread, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception where no batch is held is logged and counted; the next wake delivers."""
+    with Client(live.url, flush_interval_seconds=0.05) as client:
+        take = client._buffer.take
+        failures = iter([MemoryError("injected")])
+
+        def take_failing_once(limit: int) -> list[Event]:
+            error = next(failures, None)
+            if error is not None:
+                raise error
+            return take(limit)
+
+        monkeypatch.setattr(client._buffer, "take", take_failing_once)
+        good_marks(client)
+        assert client.flush(timeout=30) == FlushResult(True, sent=10)
+        assert client.stats().sender_errors == 1
+        assert client._thread.is_alive()
+    assert applied(live) == 10
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "algowatch client: the sender raised MemoryError('injected'); it keeps running"
+    ]
