@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from algowatch._client_base import (
+    _CHECKED_TYPES,
     Delivery,
     DroppedEvent,
     DropReporter,
@@ -33,6 +34,7 @@ from algowatch.events import (
     decode_batch,
     decode_event,
     encode_event,
+    event_types,
 )
 
 TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
@@ -468,3 +470,8 @@ def test_check_event_accepts_a_mark_exactly_when_the_contract_decoder_does(mark:
         assert (checked is None) == (expected is None)
     if checked is not None:
         assert decode_event(encode_event(checked)) == expected
+
+
+def test_fast_check_covers_every_event_type_of_the_contract() -> None:
+    """The C-level check is built for every type (else every helper takes the slow path)."""
+    assert set(_CHECKED_TYPES) == set(event_types())
