@@ -660,7 +660,9 @@ class EventHelpers(abc.ABC):
 
     ``ts`` defaults to the client's clock (UNIX ns); ``event_id`` defaults to a ULID
     assigned before the first send; ``strategy`` and ``account`` default to the
-    client's. Helpers never wait on the network: they cost about a microsecond.
+    client's. Helpers never wait on the network: they cost a few microseconds,
+    most of it the call-site check (:func:`check_event`), which raises
+    :class:`~algowatch.errors.InvalidEventError` for a bad argument.
     """
 
     _clock: Clock
