@@ -319,7 +319,7 @@ def check_event(event: Any) -> ev.Event:
 
     The helpers and ``emit`` call this where the caller is, so a bad argument raises
     there instead of poisoning a batch later. The contract judges the event: first its
-    decoder's own typed structs (C-level constraints, about a microsecond), and when
+    decoder's own typed structs (its constraints, checked in one C call), and when
     they refuse it, its validating path (:func:`algowatch.events.event_from_mapping`),
     which normalises or names every invalid field. On top of it the SDK checks what only
     an SDK can get wrong: integer timestamps in another unit or outside int64
