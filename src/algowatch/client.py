@@ -15,6 +15,13 @@ then ``overflow="drop_oldest"`` discards the oldest waiting event (counted in
 :class:`Client` still open when the interpreter exits gets two seconds to deliver
 its buffer; call :meth:`Client.close` (or use ``with``) to choose the deadline.
 
+One bad event cannot stop delivery. The helpers validate with the event contract
+where they are called and raise :class:`~algowatch.errors.InvalidEventError`
+naming the argument; when the service still refuses part of a batch, only the
+events it names (or, if it names none, the ones found by halving the batch) are
+dropped, reported to ``on_drop``, logged and counted, and the rest is delivered.
+The sender logs and survives any exception.
+
 Examples
 --------
 >>> import tempfile
@@ -25,7 +32,7 @@ Examples
 ...             client.mark("AAPL", 190.5)
 ...             client.flush(timeout=10)
 ...         service.snapshot()["events_applied"]
-True
+FlushResult(settled=True, sent=1, rejected=0, dropped=0, failed=0)
 1
 
 .. versionadded:: 0.1.0
@@ -40,6 +47,7 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -51,9 +59,14 @@ from algowatch._client_base import (
     ClientClosedError,
     ClientStats,
     Delivery,
+    DroppedEvent,
+    DropReason,
+    DropReporter,
     EventBuffer,
     EventHelpers,
+    FlushResult,
     OverflowPolicy,
+    check_event,
     classify,
 )
 from algowatch.clock import Clock
@@ -69,6 +82,9 @@ __all__ = [
     "Client",
     "ClientClosedError",
     "ClientStats",
+    "DropReason",
+    "DroppedEvent",
+    "FlushResult",
     "InProcessMonitor",
     "OverflowPolicy",
 ]
@@ -112,6 +128,18 @@ class _Options:
         self.backoff_max = backoff_max_seconds
 
 
+def _new_delivery(client: Client | AsyncClient, batch: list[ev.Event]) -> Delivery:
+    # Both clients hand their batches to the same Delivery logic (_client_base).
+    return Delivery(
+        batch,
+        client._buffer,
+        client._reporter,
+        rng=client._rng,
+        backoff_initial=client._options.backoff_initial,
+        backoff_max=client._options.backoff_max,
+    )
+
+
 class Client(EventHelpers):
     """Send events to an algowatch service from a background thread.
 
@@ -142,6 +170,9 @@ class Client(EventHelpers):
         Default labels of the events.
     transport
         An ``httpx`` transport (tests).
+    on_drop
+        Called from the sender with a :class:`DroppedEvent` for each event given up
+        (invalid, too large alone, undelivered at close); its exceptions are logged.
 
     Examples
     --------
@@ -170,6 +201,7 @@ class Client(EventHelpers):
         strategy: str = "default",
         account: str = "default",
         transport: httpx.BaseTransport | None = None,
+        on_drop: Callable[[DroppedEvent], object] | None = None,
     ) -> None:
         self._options = _Options(
             batch_size=batch_size,
@@ -179,6 +211,7 @@ class Client(EventHelpers):
         )
         self._init_helpers(clock, strategy, account)
         self._buffer = EventBuffer(max_buffer_events, overflow, block_seconds)
+        self._reporter = DropReporter(on_drop, self._buffer.counts, self._buffer.lock)
         self._http = httpx.Client(
             base_url=base_url,
             headers=_headers(token),
@@ -190,7 +223,6 @@ class Client(EventHelpers):
         self._abandon = threading.Event()
         self._stopping = False
         self._closed = False
-        self.last_error: str | None = None
         self._thread = threading.Thread(target=self._run, name="algowatch-client", daemon=True)
         self._thread.start()
         _OPEN_CLIENTS.add(self)
@@ -200,6 +232,9 @@ class Client(EventHelpers):
 
         Raises
         ------
+        InvalidEventError
+            When the event breaks the contract (every invalid field is named); nothing
+            is enqueued. The typed helpers raise it for a bad argument.
         BufferFullError
             When the buffer is full and ``overflow="raise"``.
         ClientClosedError
@@ -208,6 +243,7 @@ class Client(EventHelpers):
         if self._closed:
             msg = "the algowatch client is closed; create a new one"
             raise ClientClosedError(msg)
+        event = check_event(event)
         if self._buffer.put(event, may_block=True) >= self._options.batch_size:
             self._wake.set()
 
@@ -215,17 +251,25 @@ class Client(EventHelpers):
         """Return the client's counters."""
         return self._buffer.stats()
 
-    def flush(self, timeout: float | None = None) -> bool:
+    @property
+    def last_error(self) -> str | None:
+        """Return the latest failed answer (``"HTTP 401: ..."``) or exception, as text."""
+        return self._reporter.last_error
+
+    def flush(self, timeout: float | None = None) -> FlushResult:
         """Send every event enqueued so far; return whether all were settled in time.
 
-        Settled means answered 202, or discarded by the overflow policy or as invalid.
+        Settled means answered 202, or given up and counted (overflow, invalid,
+        undeliverable). The result is true when all were settled, and counts what was
+        sent, rejected, dropped and failed since the previous flush.
         """
         buffer = self._buffer
         with buffer.lock:
             target = buffer.counts.enqueued
         self._wake.set()
         with buffer.lock:
-            return buffer.done.wait_for(lambda: buffer.counts.done >= target, timeout)
+            settled = buffer.done.wait_for(lambda: buffer.counts.done >= target, timeout)
+        return buffer.flush_result(settled)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Flush for up to ``timeout`` seconds, then stop; return whether all were sent.
@@ -234,7 +278,7 @@ class Client(EventHelpers):
         """
         if self._closed:
             return True
-        flushed = self.flush(timeout)
+        flushed = bool(self.flush(timeout))
         self._closed = True
         self._abandon.set()
         self._stopping = True
@@ -259,35 +303,36 @@ class Client(EventHelpers):
         while True:
             self._wake.wait(self._options.flush_interval)
             self._wake.clear()
-            while batch := self._buffer.take(self._options.batch_size):
-                self._deliver(batch)
+            try:
+                while batch := self._buffer.take(self._options.batch_size):
+                    self._send(batch)
+            except Exception as exc:  # the sender must outlive any bug
+                self._reporter.sender_error(exc)
             if self._stopping:
                 return
 
-    def _deliver(self, batch: list[ev.Event]) -> None:
-        delivery = Delivery(
-            batch,
-            self._buffer,
-            rng=self._rng,
-            backoff_initial=self._options.backoff_initial,
-            backoff_max=self._options.backoff_max,
-        )
+    def _send(self, batch: list[ev.Event]) -> None:
+        delivery = _new_delivery(self, batch)
+        try:
+            self._deliver(delivery)
+        except Exception as exc:  # settle the batch, so flush() and close() do not wait
+            self._reporter.sender_error(exc)
+            delivery.abandon("internal_error", f"the sender failed: {exc!r}")
+
+    def _deliver(self, delivery: Delivery) -> None:
         while (item := delivery.next_part()) is not None:
             if self._abandon.is_set():
                 delivery.abandon()
                 break
             part, body = item
             try:
-                response: httpx.Response | None = self._http.post(
-                    _PATH, content=body, headers=_HEADERS
-                )
-                error: Exception | None = None
-            except httpx.HTTPError as exc:
-                response, error = None, exc
-            wait = delivery.record(part, classify(response, error))
+                response = self._http.post(_PATH, content=body, headers=_HEADERS)
+            except Exception as exc:  # connection errors, and whatever a transport raises
+                wait = delivery.record_error(part, exc)
+            else:
+                wait = delivery.record(part, classify(response, None))
             if wait is not None:
                 self._abandon.wait(wait)
-        self.last_error = delivery.last_error or self.last_error
 
 
 class AsyncClient(EventHelpers):
@@ -314,6 +359,7 @@ class AsyncClient(EventHelpers):
         strategy: str = "default",
         account: str = "default",
         transport: httpx.AsyncBaseTransport | None = None,
+        on_drop: Callable[[DroppedEvent], object] | None = None,
     ) -> None:
         self._options = _Options(
             batch_size=batch_size,
@@ -323,6 +369,7 @@ class AsyncClient(EventHelpers):
         )
         self._init_helpers(clock, strategy, account)
         self._buffer = EventBuffer(max_buffer_events, overflow, 0.0)
+        self._reporter = DropReporter(on_drop, self._buffer.counts, self._buffer.lock)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers=_headers(token),
@@ -336,7 +383,6 @@ class AsyncClient(EventHelpers):
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._closed = False
-        self.last_error: str | None = None
 
     def _ensure_started(self) -> None:
         if self._task is None:
@@ -352,6 +398,9 @@ class AsyncClient(EventHelpers):
 
         Raises
         ------
+        InvalidEventError
+            When the event breaks the contract (every invalid field is named); nothing
+            is enqueued. The typed helpers raise it for a bad argument.
         BufferFullError
             When the buffer is full and ``overflow="raise"``.
         ClientClosedError
@@ -360,6 +409,7 @@ class AsyncClient(EventHelpers):
         if self._closed:
             msg = "the algowatch client is closed; create a new one"
             raise ClientClosedError(msg)
+        event = check_event(event)
         if self._task is None:
             self._ensure_started()
         if self._buffer.put(event, may_block=False) >= self._options.batch_size:
@@ -370,8 +420,20 @@ class AsyncClient(EventHelpers):
         """Return the client's counters."""
         return self._buffer.stats()
 
-    async def flush(self, timeout: float | None = None) -> bool:
-        """Send every event enqueued so far; return whether all were settled in time."""
+    @property
+    def last_error(self) -> str | None:
+        """Return the latest failed answer (``"HTTP 401: ..."``) or exception, as text."""
+        return self._reporter.last_error
+
+    async def flush(self, timeout: float | None = None) -> FlushResult:
+        """Send every event enqueued so far; return whether all were settled in time.
+
+        The result is as for :meth:`Client.flush`.
+        """
+        settled = await self._wait_settled(timeout)
+        return self._buffer.flush_result(settled)
+
+    async def _wait_settled(self, timeout: float | None) -> bool:
         target = self._buffer.stats().enqueued
         if self._buffer.counts.done >= target:
             return True
@@ -395,7 +457,7 @@ class AsyncClient(EventHelpers):
         """Flush for up to ``timeout`` seconds, then stop; return whether all were sent."""
         if self._closed:
             return True
-        flushed = await self.flush(timeout)
+        flushed = bool(await self.flush(timeout))
         self._closed = True
         self._stopping = True
         if self._task is not None:
@@ -425,40 +487,42 @@ class AsyncClient(EventHelpers):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._options.flush_interval)
             self._wake.clear()
-            while batch := self._buffer.take(self._options.batch_size):
-                await self._deliver(batch)
+            try:
+                while batch := self._buffer.take(self._options.batch_size):
+                    await self._send(batch)
+            except Exception as exc:  # the sender must outlive any bug
+                self._reporter.sender_error(exc)
             if self._stopping:
                 return
 
-    async def _deliver(self, batch: list[ev.Event]) -> None:
+    async def _send(self, batch: list[ev.Event]) -> None:
+        assert self._progress is not None
+        delivery = _new_delivery(self, batch)
+        try:
+            await self._deliver(delivery)
+        except Exception as exc:  # settle the batch, so flush() and aclose() do not wait
+            self._reporter.sender_error(exc)
+            delivery.abandon("internal_error", f"the sender failed: {exc!r}")
+        self._progress.set()
+
+    async def _deliver(self, delivery: Delivery) -> None:
         assert self._abandon is not None
         assert self._progress is not None
-        delivery = Delivery(
-            batch,
-            self._buffer,
-            rng=self._rng,
-            backoff_initial=self._options.backoff_initial,
-            backoff_max=self._options.backoff_max,
-        )
         while (item := delivery.next_part()) is not None:
             if self._abandon.is_set():
                 delivery.abandon()
                 break
             part, body = item
             try:
-                response: httpx.Response | None = await self._http.post(
-                    _PATH, content=body, headers=_HEADERS
-                )
-                error: Exception | None = None
-            except httpx.HTTPError as exc:
-                response, error = None, exc
-            wait = delivery.record(part, classify(response, error))
+                response = await self._http.post(_PATH, content=body, headers=_HEADERS)
+            except Exception as exc:  # connection errors, and whatever a transport raises
+                wait = delivery.record_error(part, exc)
+            else:
+                wait = delivery.record(part, classify(response, None))
             self._progress.set()
             if wait is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._abandon.wait(), wait)
-        self._progress.set()
-        self.last_error = delivery.last_error or self.last_error
 
 
 class InProcessMonitor:

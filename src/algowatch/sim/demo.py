@@ -211,7 +211,7 @@ class DemoApp:
             self.runner.stop()
         if self._guard_thread is not None:
             self._guard_thread.join(timeout)
-        return self.client.flush(timeout=timeout) if self.client is not None else True
+        return bool(self.client.flush(timeout=timeout)) if self.client is not None else True
 
     def request_stop(self) -> None:
         """Make :meth:`wait` return (safe from a signal handler)."""

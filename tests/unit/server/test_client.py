@@ -19,13 +19,17 @@ from algowatch.client import (
     Client,
     ClientClosedError,
     ClientStats,
+    DroppedEvent,
     InProcessMonitor,
 )
+from algowatch.errors import InvalidEventError
 from algowatch.events import Mark
 from algowatch.server import ServerThread, create_app
 from algowatch.testing import EventFactory, FakeClock
 
 from .conftest import make_settings
+
+TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
 
 
 def applied(server: ServerThread) -> int:
@@ -106,18 +110,17 @@ def test_every_helper_builds_a_valid_event(live: ServerThread, clock: FakeClock)
     assert seen.heartbeats == {"engine": clock.time_ns()}
 
 
-def test_invalid_event_is_dropped_and_the_rest_of_the_batch_delivered(
+def test_invalid_argument_raises_at_the_call_site_and_the_rest_is_delivered(
     live: ServerThread,
 ) -> None:
-    """On 422 the client drops only the events named invalid and resends the others."""
+    """A bad argument raises in the helper; nothing is enqueued; the good events arrive."""
     with Client(live.url) as client:
         client.mark("AAPL", 100.0)
-        client.mark("AAPL", -1.0)
+        with pytest.raises(InvalidEventError, match=r"^mark\.price must be > 0, received -1$"):
+            client.mark("AAPL", -1)
         client.mark("AAPL", 101.0)
         assert client.flush(timeout=30)
-        assert client.stats() == stats(enqueued=3, sent=2, rejected=1)
-        assert client.last_error is not None
-        assert "mark.price" in client.last_error
+        assert client.stats() == stats(enqueued=2, sent=2)
     assert applied(live) == 2
 
 
@@ -153,7 +156,7 @@ def test_retries_until_the_restarted_service_accepts(tmp_path: Path) -> None:
 
 def test_resending_a_stored_batch_is_counted_as_duplicates(live: ServerThread) -> None:
     """Retrying with the same ULIDs never double counts."""
-    events = assign_ids([Mark(ts=1_000 + i, symbol="AAPL", price=1.0 + i) for i in range(3)])
+    events = assign_ids([Mark(ts=TS + i, symbol="AAPL", price=1.0 + i) for i in range(3)])
     with Client(live.url) as client:
         for event in [*events, *events]:
             client.emit(event)
@@ -186,15 +189,33 @@ def test_oversized_batches_are_split_on_413(tmp_path: Path) -> None:
         assert applied(server) == 60
 
 
-def test_wrong_token_drops_the_batch_and_records_the_error(tmp_path: Path) -> None:
-    """401 is not retried: the events are counted as rejected."""
+def test_wrong_token_keeps_the_events_and_reports_them_undelivered_at_close(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """401 is not the events' fault: they are kept and retried, never silently dropped."""
     settings = make_settings(tmp_path / "data", token="right")
-    with ServerThread(create_app(settings)) as server, Client(server.url, token="wrong") as c:
-        c.heartbeat("engine")
-        assert c.flush(timeout=30)
-        assert c.stats() == stats(enqueued=1, rejected=1)
-        assert c.last_error is not None
-        assert c.last_error.startswith("HTTP 401")
+    drops: list[DroppedEvent] = []
+    with ServerThread(create_app(settings)) as server:
+        client = Client(
+            server.url,
+            token="wrong",
+            backoff_initial_seconds=0.01,
+            backoff_max_seconds=0.05,
+            on_drop=drops.append,
+        )
+        client.heartbeat("engine")
+        assert not client.flush(timeout=0.5)
+        result = client.stats()
+        assert (result.sent, result.rejected, result.failed) == (0, 0, 0)
+        assert result.refused >= 2
+        assert result.retries >= result.refused
+        assert client.last_error is not None
+        assert client.last_error.startswith("HTTP 401")
+        assert client.close(timeout=0) is False
+    assert client.stats().failed == 1
+    assert [(d.reason, type(d.event).__name__) for d in drops] == [("undelivered", "Heartbeat")]
+    refusals = [r for r in caplog.records if "refused a batch (HTTP 401" in r.getMessage()]
+    assert len(refusals) == 1  # rate-limited: one record per kind and minute
 
 
 def _unreachable(**options: object) -> Client:
