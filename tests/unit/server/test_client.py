@@ -188,8 +188,11 @@ def test_oversized_batches_are_split_on_413(tmp_path: Path) -> None:
 
 def test_wrong_token_drops_the_batch_and_records_the_error(tmp_path: Path) -> None:
     """401 is not retried: the events are counted as rejected."""
-    settings = make_settings(tmp_path / "data", token="right")
-    with ServerThread(create_app(settings)) as server, Client(server.url, token="wrong") as c:
+    settings = make_settings(tmp_path / "data", token="right-token-0123456789")
+    with (
+        ServerThread(create_app(settings)) as server,
+        Client(server.url, token="wrong-token-0123456789") as c,
+    ):
         c.heartbeat("engine")
         assert c.flush(timeout=30)
         assert c.stats() == stats(enqueued=1, rejected=1)
