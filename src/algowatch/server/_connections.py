@@ -42,6 +42,7 @@ __all__ = ["AcceptErrorLimiter", "ConnectionBudget", "connection_budget", "guard
 # file, event loop, listening socket, psutil reads, webhooks
 _RESERVED_DESCRIPTORS = 64
 _MAX_BACKLOG = 2048
+_BATCHES_IN_FLIGHT = 3
 _ACCEPT_ERROR = "socket.accept() out of system resource"
 _log = logging.getLogger("algowatch.server")
 
@@ -49,9 +50,10 @@ _log = logging.getLogger("algowatch.server")
 class ConnectionBudget:
     """How many connections to keep open and how many to accept per event-loop tick.
 
-    ``backlog`` is both the kernel's listen queue and asyncio's accept batch (it
-    accepts up to ``backlog`` connections before their protocols run), so the cap
-    leaves room for one batch on top of the open connections.
+    ``backlog`` is both the kernel's listen queue and asyncio's accept batch: it
+    accepts up to ``backlog`` connections per event-loop tick, and their protocols
+    (where the cap is applied) run a tick or two later, so the cap leaves room for
+    three batches on top of the open connections.
     """
 
     def __init__(self, max_connections: int, backlog: int) -> None:
@@ -77,7 +79,7 @@ def connection_budget(
     Examples
     --------
     >>> connection_budget(1000, 1024)
-    ConnectionBudget(max_connections=832, backlog=128)
+    ConnectionBudget(max_connections=768, backlog=64)
     >>> connection_budget(1000, 1_048_576)
     ConnectionBudget(max_connections=1000, backlog=2048)
     """
@@ -85,8 +87,8 @@ def connection_budget(
         descriptor_limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if descriptor_limit == resource.RLIM_INFINITY or descriptor_limit <= 0:
         return ConnectionBudget(max_connections, _MAX_BACKLOG)
-    backlog = max(16, min(_MAX_BACKLOG, descriptor_limit // 8))
-    room = max(1, descriptor_limit - backlog - _RESERVED_DESCRIPTORS)
+    backlog = max(16, min(_MAX_BACKLOG, descriptor_limit // 16))
+    room = max(1, descriptor_limit - _BATCHES_IN_FLIGHT * backlog - _RESERVED_DESCRIPTORS)
     return ConnectionBudget(min(max_connections, room), backlog)
 
 

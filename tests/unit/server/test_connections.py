@@ -115,10 +115,10 @@ def test_over_the_cap_the_oldest_waiting_connection_is_closed(server: ServerThre
 
 
 def test_connection_cap_leaves_room_for_an_accept_batch_under_the_descriptor_limit() -> None:
-    """At ``ulimit -n 1024``: 832 connections + a 128 batch + 64 reserved = 1024."""
+    """At ``ulimit -n 1024``: 768 connections + 3 accept batches of 64 + 64 reserved = 1024."""
     budget = connection_budget(5000, 1024)
-    assert (budget.max_connections, budget.backlog) == (832, 128)
-    assert budget.max_connections + budget.backlog + 64 == 1024
+    assert (budget.max_connections, budget.backlog) == (768, 64)
+    assert budget.max_connections + 3 * budget.backlog + 64 == 1024
     assert connection_budget(100, 1024).max_connections == 100
 
 
