@@ -95,7 +95,7 @@ def service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     command = [sys.executable, "-m", "algowatch", "serve", "--port", str(port)]
     command += ["--data-dir", str(tmp_path / "data")]
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
+        process = subprocess.Popen(
             command,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -142,7 +142,7 @@ def test_trickling_connections_leave_health_fast_and_the_log_small(
     script = tmp_path / "trickler.py"
     script.write_text(TRICKLER)
     port = url.rsplit(":", 1)[1]
-    trickler = subprocess.Popen(  # noqa: S603 - the script above
+    trickler = subprocess.Popen(
         [sys.executable, str(script), "127.0.0.1", port, str(TRICKLERS), str(TRICKLE_SECONDS)],
         stdout=subprocess.PIPE,
     )
