@@ -57,14 +57,14 @@ ATTACK = """<!doctype html>
 class _Attacker(BaseHTTPRequestHandler):
     page = b""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/html")
         self.send_header("content-length", str(len(self.page)))
         self.end_headers()
         self.wfile.write(self.page)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
