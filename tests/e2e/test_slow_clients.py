@@ -64,7 +64,12 @@ async def trickle(i):
         writer.close()
 
 async def main():
-    await asyncio.gather(*(trickle(i) for i in range(count)))
+    # opened in steps of 50 every 0.125 s (400 a second), as a flood from one host arrives
+    tasks = []
+    for start in range(0, count, 50):
+        tasks += [asyncio.create_task(trickle(i)) for i in range(start, min(start + 50, count))]
+        await asyncio.sleep(0.125)
+    await asyncio.gather(*tasks)
 
 asyncio.run(main())
 print(json.dumps(ended))
@@ -149,7 +154,7 @@ def test_trickling_connections_leave_health_fast_and_the_log_small(
     latencies: list[float] = []
     client = httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0))
     try:
-        time.sleep(2)  # the connections are open and trickling
+        time.sleep(0.5)  # the first connections are open; the rest arrive while we probe
         while trickler.poll() is None and len(latencies) < 400:
             latencies.append(_probe(client, url))
             time.sleep(0.03)

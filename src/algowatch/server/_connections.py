@@ -43,6 +43,8 @@ __all__ = ["AcceptErrorLimiter", "ConnectionBudget", "connection_budget", "guard
 _RESERVED_DESCRIPTORS = 64
 _MAX_BACKLOG = 2048
 _BATCHES_IN_FLIGHT = 3
+# h11's own limit on a request line and headers; past it h11 answers 400
+_HOLD_BYTES = 16 * 1024
 _ACCEPT_ERROR = "socket.accept() out of system resource"
 _log = logging.getLogger("algowatch.server")
 
@@ -102,6 +104,7 @@ class _GuardedH11Protocol(H11Protocol):
 
     _deadline: asyncio.TimerHandle | None = None
     _seen_cycle: object = None
+    _held: bytearray | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -117,6 +120,19 @@ class _GuardedH11Protocol(H11Protocol):
         self.stats.open_connections = len(self.connections)
 
     def data_received(self, data: bytes) -> None:
+        if self._deadline is not None:
+            # waiting for headers: hold bytes back until the blank line that ends them,
+            # so a client trickling a byte at a time costs a buffer append, not a parse
+            held = self._held if self._held is not None else bytearray()
+            start = max(0, len(held) - 2)
+            held += data
+            tail = held[start:]
+            if b"\n\n" not in tail and b"\n\r\n" not in tail and len(held) <= _HOLD_BYTES:
+                self._held = held
+                self._unset_keepalive_if_required()
+                return
+            self._held = None
+            data = bytes(held)
         super().data_received(data)
         self._check_headers_parsed()
 

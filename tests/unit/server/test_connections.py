@@ -150,3 +150,20 @@ def test_accept_errors_are_logged_once_per_interval_with_a_count(
     ]
     assert lines[2].getMessage() == "something else"
     assert len(lines) == 3
+
+
+def test_request_sent_a_few_bytes_at_a_time_is_served(server: ServerThread) -> None:
+    """Header bytes held back until the blank line still make one whole request."""
+    sock = _connect(server)
+    for i in range(0, len(GET_LIVE), 3):
+        sock.sendall(GET_LIVE[i : i + 3])
+        time.sleep(0.005)
+    assert _response(sock, b"").startswith(b"HTTP/1.1 200 ")
+    sock.close()
+
+
+def test_headers_over_16_kib_get_400(server: ServerThread) -> None:
+    sock = _connect(server, b"GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"x" * 20_000)
+    answer = sock.recv(4096)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 400 ")
