@@ -1,12 +1,13 @@
-"""/health latency of ``algowatch serve`` at ``ulimit -n 1024``, idle and under 1,100 slow clients.
+"""/health latency of ``algowatch serve`` at ``ulimit -n 1024``: idle, and under 1,100 slow clients.
 
-Run: ``.venv/bin/python bench/slow_clients.py [--quick]`` (``BENCH_DEBUG=1`` lists the slowest probes).
+Run: ``.venv/bin/python bench/slow_clients.py [--quick]``; ``BENCH_DEBUG=1`` also lists the
+slowest probes and when they happened.
 
-The service runs as a subprocess with a descriptor limit of 1,024. A second process
-opens 1,100 connections that each send a request line and then one header byte a
-second (slowloris), opened 400 a second. This process probes ``GET /health`` on a fresh connection every
-30 ms, first with the service idle (the baseline, same run), then during the flood,
-and prints p50/p99 of both, their ratio, how the server closed the slow connections
+The service runs as a subprocess with a descriptor limit of 1,024. A second process opens
+1,100 connections, 400 a second, that each send a request line and then one header byte a
+second (slowloris). This process probes ``GET /health`` on a fresh connection every 30 ms,
+first with the service idle (the baseline, same run), then during the flood, and prints
+p50/p99 of both, their ratio, how the server closed the slow connections
 (``algowatch_http_closed_connections_total``) and the size of the service's log.
 """
 
