@@ -72,7 +72,8 @@ def serve(port: int) -> None:
     import uvicorn  # noqa: PLC0415
     from fastapi import FastAPI, Response  # noqa: PLC0415
 
-    from algowatch.health import HealthRunner, router  # noqa: PLC0415
+    from algowatch.health import HealthRunner  # noqa: PLC0415
+    from algowatch.server.routes import health_router as router  # noqa: PLC0415
     from algowatch.settings import HealthCheckSettings, HealthSettings  # noqa: PLC0415
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

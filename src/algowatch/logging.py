@@ -11,7 +11,13 @@ standard library's :mod:`logging` (uvicorn, third-party libraries) come out in t
 same shape. Secrets are redacted before rendering: values of keys that name a
 secret (``password``, ``token``, ``api_key``, ``authorization``, ``webhook``, ...)
 and, in any string, webhook URLs (``hooks.slack.com/services/...``), passwords
-in URLs (``scheme://user:secret@host``) and bearer tokens.
+in URLs (``scheme://user:secret@host``), query parameters that name a secret
+(``?token=``, ``key=``, ``secret=``, ``password=``, ``api_key=``, ``signature=``, ...)
+and bearer tokens.
+
+``level`` is always the line's log level: an event field of that name is written
+as ``level_field`` (the risk guard's level is ``risk_level``), so level filters see
+every line.
 
 The event loggers (:func:`log_order_submitted`, :func:`log_order_filled`, ...)
 take the typed events of :mod:`algowatch.events`.
@@ -87,6 +93,12 @@ _URL_SECRETS = (
     ),
 )
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+# a query parameter whose name names a secret (?token=..., &api_key=..., &X-Amz-Signature=...)
+_QUERY_SECRET = re.compile(
+    r"(?P<name>[?&;](?:[\w.-]*[_.-])?(?:pass(?:word|wd)?|secret|token|api[_-]?key|key|"
+    r"access[_-]?key|auth|signature|sig|credential|session[_-]?id|code)=)[^&#\s\"'<>]*",
+    re.IGNORECASE,
+)
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 _ORDER = ("timestamp", "level", "logger", "event")
 _MAX_DEPTH = 6
@@ -101,6 +113,8 @@ def _redact_text(text: str) -> str:
         for pattern in _URL_SECRETS:
             text = pattern.sub(REDACTED, text)
         text = _URL_USERINFO.sub(rf"\g<scheme>\g<user>:{REDACTED}@", text)
+    if "=" in text:
+        text = _QUERY_SECRET.sub(rf"\g<name>{REDACTED}", text)
     if _might_hold_token(text):
         text = _BEARER.sub(rf"\1 {REDACTED}", text)
     return text
@@ -117,6 +131,8 @@ def redact(value: Any, *, extra_keys: frozenset[str] = frozenset(), _depth: int 
     'posting to [REDACTED] now'
     >>> redact("postgresql://app:s3cret@db:5432/trading")
     'postgresql://app:[REDACTED]@db:5432/trading'
+    >>> redact("POST https://example.com/hook?token=abc&id=7 failed")
+    'POST https://example.com/hook?token=[REDACTED]&id=7 failed'
     """
     if isinstance(value, str):
         return _redact_text(value)
@@ -164,7 +180,7 @@ class _Redactor:
                 if value is not None:
                     event_dict[key] = REDACTED
             elif type(value) is str:
-                if "://" in value or _might_hold_token(value):
+                if "://" in value or "=" in value or _might_hold_token(value):
                     event_dict[key] = _redact_text(value)
             elif isinstance(value, Mapping | list | tuple):
                 event_dict[key] = redact(value, extra_keys=self.extra_keys)
@@ -186,7 +202,11 @@ class _Stamper:
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
             self._second = second
-        level = event_dict.pop("level", None) or ("warning" if method == "warn" else method)
+        # the log level is the method's, always: an event field named "level" (a risk
+        # level, say) would hide the line from level filters, so it moves aside
+        level = "warning" if method == "warn" else method
+        if "level" in event_dict:
+            event_dict["level_field"] = event_dict.pop("level")
         out: dict[str, Any] = {"timestamp": f"{self._prefix}{rest // 1000:06d}Z", "level": level}
         if "logger" in event_dict:
             out["logger"] = event_dict.pop("logger")
@@ -457,9 +477,15 @@ def log_error(event: Error, *, logger: Any = None) -> None:
 def log_risk_alert(
     alert_type: str, *, severity: str = "warning", logger: Any = None, **details: Any
 ) -> None:
-    """Log a risk alert; ``severity`` is ``"warning"`` or ``"critical"`` (logged as error)."""
+    """Log a risk alert; ``severity`` is ``"warning"`` or ``"critical"`` (logged as error).
+
+    The alert's own level (``warn``, ``stop_entries``, ``flatten``), passed as
+    ``level``, is logged as ``risk_level``: ``level`` is the log line's level.
+    """
     log = logger or get_logger("algowatch.risk")
     method = log.error if severity == "critical" else log.warning
+    if "level" in details:
+        details["risk_level"] = details.pop("level")
     method("risk_alert", alert_type=alert_type, severity=severity, **details)
 
 

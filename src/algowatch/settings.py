@@ -17,13 +17,14 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from algowatch.errors import ConfigError
 
 __all__ = [
+    "MIN_TOKEN_CHARS",
     "AlertSettings",
     "AuditSettings",
     "HealthCheckSettings",
@@ -42,18 +43,59 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     pass
 
 
+MIN_TOKEN_CHARS = 16
+
+_Positive = Annotated[float, msgspec.Meta(gt=0)]
+
+
 class ServerSettings(_Section, frozen=True, kw_only=True):
-    """``[server]``: the HTTP service (dashboard, API, ``/metrics``, health)."""
+    """``[server]``: the HTTP service (dashboard, API, ``/metrics``, health).
+
+    Raises
+    ------
+    ConfigError
+        When ``token`` is shorter than 16 characters or holds a blank.
+
+    Examples
+    --------
+    >>> ServerSettings(token="short")
+    Traceback (most recent call last):
+    ...
+    algowatch.errors.ConfigError: server.token must be at least 16 characters with no blanks, \
+received 5 characters
+    """
 
     host: str = "127.0.0.1"
     port: int = 8000
     token: str | None = None
-    max_body_bytes: int = 5 * 1024 * 1024
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] = 5 * 1024 * 1024
+    max_connections: Annotated[int, msgspec.Meta(gt=0)] = 1000
+    header_timeout_seconds: _Positive = 10.0
+    body_timeout_seconds: _Positive = 30.0
+    keep_alive_timeout_seconds: _Positive = 5.0
     max_pending_events: int = 100_000
     stream_interval_seconds: float = 0.5
     retry_after_seconds: int = 1
     stream_queue_size: int = 8
     shutdown_timeout_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        # a token is the only lock on a service bound beyond loopback: short or blank
+        # ones are refused (the message never shows the secret itself)
+        token = self.token
+        if token is not None and (len(token) < MIN_TOKEN_CHARS or _has_blank(token)):
+            blanks = " including blanks" if _has_blank(token) else ""
+            msg = (
+                f"server.token must be at least {MIN_TOKEN_CHARS} characters with no blanks, "
+                f"received {len(token)} character{'' if len(token) == 1 else 's'}{blanks}"
+            )
+            raise ConfigError(msg)
+
+
+def _has_blank(text: str) -> bool:
+    return any(c.isspace() for c in text)
 
 
 class JournalSettings(_Section, frozen=True, kw_only=True):

@@ -232,3 +232,54 @@ def test_log_file_setting_appends_json_lines(tmp_path, clock):
     get_logger().info("to file")
     shutdown_logging()
     assert json.loads(path.read_text().splitlines()[0])["event"] == "to file"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "webhook https://ops.example.com/hook?token=abc123&id=7 failed",
+            "webhook https://ops.example.com/hook?token=[REDACTED]&id=7 failed",
+        ),
+        ("GET /api/v1/snapshot?key=k1 HTTP/1.1", "GET /api/v1/snapshot?key=[REDACTED] HTTP/1.1"),
+        (
+            "https://h/x?a=1&secret=s&password=p&api_key=q&api-key=r&x_token=t",
+            "https://h/x?a=1&secret=[REDACTED]&password=[REDACTED]&api_key=[REDACTED]"
+            "&api-key=[REDACTED]&x_token=[REDACTED]",
+        ),
+        (
+            "https://bucket.s3.amazonaws.com/o?X-Amz-Signature=abcd#frag",
+            "https://bucket.s3.amazonaws.com/o?X-Amz-Signature=[REDACTED]#frag",
+        ),
+        ("https://h/x?monkey=1&tokens_left=3", "https://h/x?monkey=1&tokens_left=3"),
+        ("ratio=0.5 and key points", "ratio=0.5 and key points"),
+    ],
+)
+def test_secret_query_parameters_are_redacted(out, text, expected):
+    """A secret in a URL's query (a webhook's ?token=) never reaches the log."""
+    assert redact(text) == expected
+    get_logger().warning("webhook_failed", url=text)
+    logging.getLogger("uvicorn.error").warning("request %s", text)
+    structured, stdlib = _lines(out)
+    assert structured["url"] == expected
+    assert stdlib["event"] == f"request {expected}"
+
+
+def test_event_field_named_level_does_not_overwrite_the_log_level(out):
+    """``level`` is the log level; an event's own ``level`` is kept as ``level_field``."""
+    get_logger("algowatch.test").info("state", level="flatten")
+    get_logger("algowatch.test").error("state", level="ok")
+    info, error = _lines(out)
+    assert (info["level"], info["level_field"]) == ("info", "flatten")
+    assert (error["level"], error["level_field"]) == ("error", "ok")
+    assert list(info)[:4] == ["timestamp", "level", "logger", "event"]
+
+
+def test_risk_alert_logs_the_risk_level_as_risk_level(out):
+    """A flatten alert is an error line (for level filters) with ``risk_level`` flatten."""
+    log_risk_alert("max_drawdown", severity="critical", level="flatten", previous="warn")
+    (record,) = _lines(out)
+    assert record["level"] == "error"
+    assert record["risk_level"] == "flatten"
+    assert record["previous"] == "warn"
+    assert "level_field" not in record

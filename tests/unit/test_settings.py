@@ -39,10 +39,14 @@ def test_environment_overrides_file_and_overrides_win_last(tmp_path: Path) -> No
     """Precedence: file < ALGOWATCH_* < explicit overrides (CLI flags)."""
     path = tmp_path / "a.toml"
     path.write_text("[server]\nport = 8123\nhost = '127.0.0.2'\n")
-    env = {"ALGOWATCH_SERVER__PORT": "8200", "ALGOWATCH_TOKEN": "s3cret", "HOME": "/root"}
+    env = {
+        "ALGOWATCH_SERVER__PORT": "8200",
+        "ALGOWATCH_TOKEN": "s3cret-0123456789abcdef",
+        "HOME": "/root",
+    }
     settings = load_settings(path, environ=env, overrides={"server.host": "127.0.0.3"})
     assert settings.server.port == 8200
-    assert settings.server.token == "s3cret"
+    assert settings.server.token == "s3cret-0123456789abcdef"
     assert settings.server.host == "127.0.0.3"
 
 

@@ -2,8 +2,9 @@
 
 :class:`HealthRunner` runs the checks configured in ``[[health.checks]]`` (plus any
 :class:`Check` passed in) concurrently in the background, each bounded by its
-timeout, and serves cached results; :func:`router` exposes them over FastAPI and
-:class:`SystemCollector` the psutil samples to Prometheus (the checks themselves are
+timeout, and serves cached results; :func:`algowatch.server.routes.health_router` renders them
+as ``/health``, ``/ready`` and ``/live`` (this package imports no web framework), and
+:class:`SystemCollector` exposes the psutil samples to Prometheus (the checks themselves are
 exported by :class:`algowatch.exporters.HealthCollector`).
 
 .. versionadded:: 0.1.0
@@ -12,7 +13,6 @@ exported by :class:`algowatch.exporters.HealthCollector`).
 from __future__ import annotations
 
 from algowatch.health._base import STATUSES, Check, CheckResult, CheckStatus, Outcome
-from algowatch.health.api import router
 from algowatch.health.clock_sync import ClockSyncCheck, KernelClockState, read_kernel_clock
 from algowatch.health.connections import (
     AuditCheck,
@@ -61,5 +61,4 @@ __all__ = [
     "build_checks",
     "import_optional",
     "read_kernel_clock",
-    "router",
 ]

@@ -2,7 +2,8 @@
 
 A pure decision core (:mod:`algowatch.risk.decision`) and an I/O shell
 (:class:`RiskGuard`) that audits, logs, persists, publishes and calls hooks.
-See ``docs/risk.md``.
+Its HTTP routes live in :func:`algowatch.server.routes.risk_router` (this package imports no web
+framework). See ``docs/risk.md``.
 
 .. versionadded:: 0.1.0
 """
@@ -22,7 +23,6 @@ from algowatch.risk.decision import (
 )
 from algowatch.risk.guard import STATE_FILE, AuditAppender, RiskGuard
 from algowatch.risk.hooks import Hook, WebhookError, WebhookHook
-from algowatch.risk.routes import risk_router
 
 __all__ = [
     "LEVELS",
@@ -42,5 +42,4 @@ __all__ = [
     "evaluate",
     "level_rank",
     "reset",
-    "risk_router",
 ]

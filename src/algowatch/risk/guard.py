@@ -211,7 +211,7 @@ class RiskGuard:
         self.state = RiskState.from_dict(data["state"])
         self.alerts.extend(RiskAlert(**a) for a in data.get("alerts", ()))
         self._record_limits(data.get("configured_limits"))
-        _log.info("risk_state_restored", level=self.state.level, latched=self.state.latched)
+        _log.info("risk_state_restored", risk_level=self.state.level, latched=self.state.latched)
 
     def _record_limits(self, previous: Mapping[str, Any] | None) -> None:
         current = _limits_dict(self.settings)

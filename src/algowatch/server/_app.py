@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
@@ -16,12 +16,13 @@ from algowatch import __version__, health
 from algowatch.clock import Clock, SystemClock
 from algowatch.exporters import JournalCollector, metrics_endpoint, register_collectors
 from algowatch.monitor import Monitor
-from algowatch.risk import RiskCollector, risk_router
-from algowatch.server import _ingest, _read
-from algowatch.server._auth import check_bind, protected, require_token
-from algowatch.server._metrics import IngestCollector
+from algowatch.risk import RiskCollector
+from algowatch.server import _ingest, routes
+from algowatch.server._auth import check_bind, protected
+from algowatch.server._metrics import HttpCollector, IngestCollector
 from algowatch.server._responses import problem
 from algowatch.server._service import Service
+from algowatch.server._web import HttpStats, WebGuard
 from algowatch.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -102,15 +103,13 @@ def create_app(
     )
     app.state.service = service
     app.state.risk_guard = service.risk_guard
+    app.state.http_stats = http_stats = HttpStats()
     app.include_router(_ingest.router)
-    app.include_router(_read.router)
-    app.include_router(health.router(service.health), tags=["health"])
+    app.include_router(routes.read_router)
+    app.include_router(routes.health_router(service.health))
     if service.risk_guard is not None:
-        # like every /api/v1 route, the guard's report needs the token when one is set
-        app.include_router(
-            risk_router(service.risk_guard, token=settings.server.token),
-            dependencies=[Depends(require_token)],
-        )
+        app.include_router(routes.risk_router(service.risk_guard))
+    app.add_middleware(WebGuard, settings=settings.server, stats=http_stats)
     registry = CollectorRegistry()
     register_collectors(
         registry,
@@ -121,6 +120,7 @@ def create_app(
     )
     registry.register(IngestCollector(service))
     registry.register(JournalCollector(service.journal_state))
+    registry.register(HttpCollector(http_stats))
     if settings.health.system_metrics:
         registry.register(health.SystemCollector(service.health))
     if service.risk_guard is not None:
@@ -133,6 +133,11 @@ def create_app(
 
 
 def _add_error_handler(app: FastAPI) -> None:
+    # every refusal a route raises gets the one problem body
+    @app.exception_handler(HTTPException)
+    async def _refused(request: Request, exc: HTTPException) -> Response:
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
     # Last line of defence: an unexpected error answers 500 with a short body and is
     # logged; it never takes the service down.
     @app.exception_handler(Exception)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, HTTPException, Request, Response, status
+from fastapi import HTTPException, Request, Response, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from algowatch.errors import ConfigError
 from algowatch.server._responses import problem
 from algowatch.settings import ServerSettings
 
-__all__ = ["check_bind", "is_loopback", "protected", "require_token", "token_ok"]
+__all__ = ["UNAUTHORIZED", "check_bind", "is_loopback", "protected", "require_token", "token_ok"]
 
-_UNAUTHORIZED = "a valid 'Authorization: Bearer <token>' header is required"
+UNAUTHORIZED = "a valid 'Authorization: Bearer <token>' header is required"
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 _bearer = HTTPBearer(auto_error=False, description="`ALGOWATCH_TOKEN` (server.token)")
 
@@ -60,15 +62,27 @@ so server.token is required: set ALGOWATCH_TOKEN or bind 127.0.0.1
         raise ConfigError(msg)
 
 
-def token_ok(request: Request, authorization: str | None) -> bool:
-    """Return whether ``authorization`` carries the configured token (or none is set)."""
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+async def token_ok(request: Request) -> bool:
+    """Return whether ``request`` carries the configured bearer token (or none is set).
+
+    The one parser of ``Authorization`` is FastAPI's :class:`~fastapi.security.HTTPBearer`
+    (the scheme is case-insensitive, RFC 6750); the comparison takes constant time
+    (equal-length digests compared with :func:`hmac.compare_digest`).
+    """
+    return _accepts(request, await _bearer(request))
+
+
+def _accepts(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
     expected: str | None = request.app.state.service.settings.server.token
     if not expected:
         return True
-    scheme, _, received = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        received.strip().encode(), expected.encode()
-    )
+    if credentials is None:
+        return False
+    return hmac.compare_digest(_digest(credentials.credentials.strip()), _digest(expected))
 
 
 def protected(
@@ -77,26 +91,21 @@ def protected(
     """Wrap a plain Starlette endpoint (``/metrics``) with the bearer-token check."""
 
     async def guarded(request: Request) -> Response:
-        if not token_ok(request, request.headers.get("authorization")):
-            return problem(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+        if not await token_ok(request):
+            return problem(401, UNAUTHORIZED, headers=_CHALLENGE)
         return await endpoint(request)
 
     return guarded
 
 
-def require_token(
+async def require_token(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008 - FastAPI idiom
+    credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008 - FastAPI idiom
 ) -> None:
     """Reject the request with 401 unless it carries the configured bearer token.
 
-    Without a configured token (only allowed on loopback) every request passes.
-    The comparison takes constant time.
+    The one token dependency of every ``/api/v1`` router. Without a configured token
+    (only allowed on loopback) every request passes.
     """
-    header = None if credentials is None else f"Bearer {credentials.credentials}"
-    if not token_ok(request, header):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=_UNAUTHORIZED,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if not _accepts(request, credentials):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=UNAUTHORIZED, headers=_CHALLENGE)

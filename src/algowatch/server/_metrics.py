@@ -1,4 +1,4 @@
-"""Prometheus collector for the service's own ingest and stream counters."""
+"""Prometheus collectors for the service's own ingest, stream and HTTP counters."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from prometheus_client.registry import Collector
 
 from algowatch.exporters import metric_name
 from algowatch.server._service import Service
+from algowatch.server._web import HttpStats
 
-__all__ = ["IngestCollector"]
+__all__ = ["HttpCollector", "IngestCollector"]
 
 
 class IngestCollector(Collector):
@@ -82,3 +83,59 @@ class IngestCollector(Collector):
                 family.add_metric([], value)
             out.append(family)
         return out
+
+
+_REFUSAL_REASONS = ("host", "cross_site", "media_type", "body_too_large")
+_CLOSE_REASONS = ("header_timeout", "body_timeout", "connection_limit")
+
+
+class HttpCollector(Collector):
+    """Expose what the web surface refused, closed or lost (see ``docs/api.md``).
+
+    ``algowatch_http_client_disconnects_total`` counts requests whose client left
+    before sending its whole body (not server errors);
+    ``algowatch_http_refused_requests_total{reason}`` the requests refused by the
+    Host, cross-site, media-type and body-size rules;
+    ``algowatch_http_closed_connections_total{reason}`` the connections closed for
+    slow headers or bodies or over ``server.max_connections``; and
+    ``algowatch_http_connections`` the connections open now.
+    """
+
+    def __init__(self, stats: HttpStats) -> None:
+        self._stats = stats
+
+    def describe(self) -> Iterator[Metric]:
+        """Yield the families without samples (no collection at registration)."""
+        return iter(self._families(with_values=False))
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the families with the current counts."""
+        return iter(self._families(with_values=True))
+
+    def _families(self, *, with_values: bool) -> list[Metric]:
+        stats = self._stats
+        disconnects = CounterMetricFamily(
+            metric_name("algowatch", "http", "client_disconnects"),
+            "Requests whose client disconnected before its body was complete.",
+        )
+        refused = CounterMetricFamily(
+            metric_name("algowatch", "http", "refused_requests"),
+            "Requests refused by the Host, cross-site, media-type or body-size rules.",
+            labels=["reason"],
+        )
+        closed = CounterMetricFamily(
+            metric_name("algowatch", "http", "closed_connections"),
+            "Connections closed for slow headers or bodies, or over server.max_connections.",
+            labels=["reason"],
+        )
+        connections = GaugeMetricFamily(
+            metric_name("algowatch", "http", "connections"), "HTTP connections open now."
+        )
+        if with_values:
+            disconnects.add_metric([], stats.client_disconnects)
+            for reason in _REFUSAL_REASONS:
+                refused.add_metric([reason], stats.refused[reason])
+            for reason in _CLOSE_REASONS:
+                closed.add_metric([reason], stats.closed[reason])
+            connections.add_metric([], stats.open_connections)
+        return [disconnects, refused, closed, connections]

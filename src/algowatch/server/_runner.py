@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import socket
 import threading
@@ -16,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from algowatch.errors import ServiceUnavailableError
+from algowatch.server._connections import AcceptErrorLimiter, connection_budget, guarded_protocol
 
 __all__ = ["ServerThread", "serve_forever"]
 
@@ -30,13 +32,20 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self._app = app
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(AcceptErrorLimiter())
+        await super().startup(sockets=sockets)
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self._app.state.service.begin_shutdown()
         await super().shutdown(sockets=sockets)
 
 
 def _config(app: FastAPI, *, log_level: str, access_log: bool) -> uvicorn.Config:
-    timeout = app.state.service.settings.server.shutdown_timeout_seconds
+    settings = app.state.service.settings.server
+    # the connection cap and the accept batch fit the file-descriptor limit, so a flood
+    # of connections is shed by closing the slowest instead of failing accept()
+    budget = connection_budget(settings.max_connections)
     return uvicorn.Config(
         app,
         # uvicorn's own dictConfig would give its loggers plain-text handlers that do not
@@ -44,7 +53,10 @@ def _config(app: FastAPI, *, log_level: str, access_log: bool) -> uvicorn.Config
         log_config=None,
         log_level=log_level,
         access_log=access_log,
-        timeout_graceful_shutdown=max(1, round(timeout)),
+        http=guarded_protocol(settings, app.state.http_stats, budget),
+        backlog=budget.backlog,
+        timeout_keep_alive=max(1, math.ceil(settings.keep_alive_timeout_seconds)),
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
         lifespan="on",
         server_header=False,
     )

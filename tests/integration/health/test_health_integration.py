@@ -13,8 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from algowatch.health import HealthRunner, router
+from algowatch.health import HealthRunner
 from algowatch.monitor import Monitor
+from algowatch.server.routes import health_router as router
 from algowatch.settings import HealthCheckSettings, HealthSettings
 from algowatch.testing import EventFactory, FakeClock
 

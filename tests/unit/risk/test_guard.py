@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from algowatch import events as ev
 from algowatch.audit import AuditWriter, read_records
-from algowatch.risk import STATE_FILE, RiskAlert, RiskCollector, RiskGuard, risk_router
+from algowatch.risk import STATE_FILE, RiskAlert, RiskCollector, RiskGuard
 from algowatch.settings import RiskSettings
 from algowatch.testing import FakeClock
 
@@ -149,29 +147,6 @@ def test_collector_exposes_level_limits_and_alert_counts(clock: FakeClock) -> No
         == 1.0
     )
     assert registry.get_sample_value("trading_risk_hook_failures_total") == 0.0
-
-
-def test_router_serves_the_report_and_a_token_protected_reset(clock: FakeClock) -> None:
-    """GET /api/v1/risk shows the breach; POST reset needs the token and a body."""
-    guard = RiskGuard(S, clock=clock, log=lambda a: None)
-    guard.check(_snap(0.3))
-    app = FastAPI()
-    app.include_router(risk_router(guard, token="s3cret"))
-    client = TestClient(app)
-    report = client.get("/api/v1/risk").json()
-    assert report["level"] == "flatten"
-    assert report["latched"] is True
-    assert report["alerts"][0]["limit"] == "max_drawdown"
-    assert report["alerts"][0]["ts"] == "2025-01-02T14:30:00.000000000Z"
-    assert report["limits"]["max_drawdown"]["value"] == 0.3
-    body = {"by": "alice", "reason": "checked"}
-    assert client.post("/api/v1/risk/reset", json=body).status_code == 401
-    headers = {"authorization": "Bearer s3cret"}
-    assert client.post("/api/v1/risk/reset", json={"by": 1}, headers=headers).status_code == 422
-    answer = client.post("/api/v1/risk/reset", json=body, headers=headers)
-    assert answer.status_code == 200
-    assert answer.json()["level"] == "stop_entries"
-    assert answer.json()["alerts"][0]["message"] == "kill switch reset by alice: checked"
 
 
 @pytest.mark.parametrize("drawdown", [0.05, 0.151, 0.19])

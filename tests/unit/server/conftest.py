@@ -13,6 +13,11 @@ from algowatch.server import ServerThread, create_app
 from algowatch.settings import HealthSettings, ServerSettings, Settings
 from algowatch.testing import FakeClock
 
+# the service answers only to its own host names (loopback by default), not "testserver"
+LOOPBACK = "http://127.0.0.1"
+# server.token needs at least 16 characters and no blanks
+TOKEN = "s3cret-token-0123456789"
+
 
 def make_settings(data_dir: Path, **server: Any) -> Settings:
     """Return settings with a private data folder, no system sampling, and ``server`` options."""
@@ -31,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def api(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
     """A started service (lifespan run) driven by the fake clock."""
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as client:
         yield client
 
 

@@ -15,7 +15,7 @@ from algowatch.server import ServerThread, create_app
 from algowatch.settings import AuditSettings, HealthSettings, RiskSettings, Settings
 from algowatch.testing import EventFactory
 
-from .conftest import make_settings
+from .conftest import LOOPBACK, TOKEN, make_settings
 
 NDJSON = {"content-type": "application/x-ndjson"}
 
@@ -43,9 +43,9 @@ def test_metrics_expose_the_ingested_state(api: TestClient, factory: EventFactor
 
 def test_metrics_need_the_token_when_one_is_set(tmp_path: Path) -> None:
     """With a token, /metrics answers 401 without it (Prometheus sends it as a bearer)."""
-    with TestClient(create_app(make_settings(tmp_path, token="t0k"))) as api:
+    with TestClient(create_app(make_settings(tmp_path, token=TOKEN)), base_url=LOOPBACK) as api:
         assert api.get("/metrics").status_code == 401
-        response = api.get("/metrics", headers={"authorization": "Bearer t0k"})
+        response = api.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
         assert response.status_code == 200
         assert samples(response.text)[("trading_open_positions", ())] == 0.0
 
@@ -60,7 +60,7 @@ def test_each_app_has_its_own_registry(settings: Settings, tmp_path: Path) -> No
 def test_shutdown_closes_the_journal_and_the_audit_writer(settings: Settings) -> None:
     """The lifespan closes everything it opened; the audit trail gets its checkpoint."""
     app = create_app(settings)
-    with TestClient(app) as api:
+    with TestClient(app, base_url=LOOPBACK) as api:
         assert api.get("/health").json()["status"] in {"healthy", "starting"}
         service = app.state.service
         assert service.audit.state == "ok"
@@ -77,7 +77,7 @@ def test_audit_writer_is_not_opened_when_disabled(tmp_path: Path) -> None:
         audit=AuditSettings(enabled=False),
         health=HealthSettings(system_metrics=False),
     )
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(settings), base_url=LOOPBACK) as api:
         assert api.get("/live").status_code == 200
     assert not (tmp_path / "audit").exists()
 

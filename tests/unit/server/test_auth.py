@@ -11,7 +11,7 @@ from algowatch.errors import ConfigError
 from algowatch.server import check_bind, create_app, is_loopback
 from algowatch.settings import ServerSettings
 
-from .conftest import make_settings
+from .conftest import LOOPBACK, TOKEN, make_settings
 
 MARK = b'{"type":"mark","symbol":"AAPL","price":1}'
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -20,7 +20,7 @@ UNAUTHORIZED = {"detail": "a valid 'Authorization: Bearer <token>' header is req
 
 @pytest.fixture
 def secured(tmp_path: Path) -> TestClient:
-    with TestClient(create_app(make_settings(tmp_path, token="s3cret"))) as client:
+    with TestClient(create_app(make_settings(tmp_path, token=TOKEN)), base_url=LOOPBACK) as client:
         yield client
 
 
@@ -29,8 +29,8 @@ def secured(tmp_path: Path) -> TestClient:
     [
         {},
         {"authorization": "Bearer wrong"},
-        {"authorization": "Basic s3cret"},
-        {"authorization": "Bearer s3cret2"},
+        {"authorization": f"Basic {TOKEN}"},
+        {"authorization": f"Bearer {TOKEN}2"},
         {"authorization": "Bearer "},
     ],
 )
@@ -51,13 +51,13 @@ def test_missing_or_wrong_token_gets_401(
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
     assert response.headers["www-authenticate"] == "Bearer"
-    ok = secured.get("/api/v1/snapshot", headers={"authorization": "Bearer s3cret"})
+    ok = secured.get("/api/v1/snapshot", headers={"authorization": f"Bearer {TOKEN}"})
     assert ok.json()["events_applied"] == 0
 
 
 def test_right_token_is_accepted(secured: TestClient) -> None:
     """With the token, ingest and reads work."""
-    auth = {"authorization": "Bearer s3cret"}
+    auth = {"authorization": f"Bearer {TOKEN}"}
     response = secured.post("/api/v1/events", content=MARK, headers={**NDJSON, **auth})
     assert response.status_code == 202
     assert secured.get("/api/v1/snapshot", headers=auth).json()["events_applied"] == 1
@@ -97,4 +97,4 @@ def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
 
 
 def test_non_loopback_bind_with_token_is_allowed() -> None:
-    check_bind(ServerSettings(host="0.0.0.0", token="t"))
+    check_bind(ServerSettings(host="0.0.0.0", token=TOKEN))

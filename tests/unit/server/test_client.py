@@ -193,12 +193,12 @@ def test_wrong_token_keeps_the_events_and_reports_them_undelivered_at_close(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """401 is not the events' fault: they are kept and retried, never silently dropped."""
-    settings = make_settings(tmp_path / "data", token="right")
+    settings = make_settings(tmp_path / "data", token="right-token-0123456789")
     drops: list[DroppedEvent] = []
     with ServerThread(create_app(settings)) as server:
         client = Client(
             server.url,
-            token="wrong",
+            token="wrong-token-0123456789",
             backoff_initial_seconds=0.01,
             backoff_max_seconds=0.05,
             on_drop=drops.append,

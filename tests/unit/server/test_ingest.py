@@ -12,7 +12,7 @@ from algowatch.server import create_app
 from algowatch.settings import Settings
 from algowatch.testing import EventFactory, FakeClock
 
-from .conftest import make_settings, state
+from .conftest import LOOPBACK, make_settings, state
 
 URL = "/api/v1/events"
 JSON = {"content-type": "application/json"}
@@ -289,7 +289,7 @@ def test_streamed_body_over_the_limit_gets_413(tmp_path: Path, clock: FakeClock)
         for _ in range(100):
             yield (MARK % "1").encode() + b"\n"
 
-    with TestClient(create_app(settings, clock=clock)) as api:
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as api:
         response = api.post(URL, content=chunks(), headers=NDJSON)
         assert response.status_code == 413
         assert response.json() == {"detail": "the body is larger than the limit of 1000 bytes"}
@@ -299,10 +299,10 @@ def test_streamed_body_over_the_limit_gets_413(tmp_path: Path, clock: FakeClock)
 def test_accepted_events_survive_a_restart(settings: Settings, factory: EventFactory) -> None:
     """202 means journaled: a new app on the same data folder replays them."""
     events = [factory.submitted("o1", "AAPL", "buy", 10), factory.filled("o1", 10, 100.0)]
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(settings), base_url=LOOPBACK) as api:
         assert api.post(URL, content=encode_events(events), headers=NDJSON).status_code == 202
         positions = api.get("/api/v1/positions").json()
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(settings), base_url=LOOPBACK) as api:
         assert api.get("/api/v1/positions").json() == positions
         assert api.get("/api/v1/snapshot").json()["events_applied"] == 2
         again = api.post(URL, content=encode_events(events), headers=NDJSON)

@@ -25,7 +25,7 @@ from algowatch.server import create_app
 from algowatch.settings import RiskSettings, ServerSettings, Settings
 from algowatch.testing import EventFactory, FakeClock
 
-from .conftest import make_settings
+from .conftest import LOOPBACK, TOKEN, make_settings
 
 NDJSON = {"content-type": "application/x-ndjson"}
 
@@ -81,7 +81,7 @@ def test_drawdown_breach_is_enforced_by_the_service(
     settings = risk_settings(tmp_path / "data")
     events = crash(factory)
     app = create_app(settings, clock=clock)
-    with TestClient(app) as api:
+    with TestClient(app, base_url=LOOPBACK) as api:
         assert api.get("/api/v1/risk").json()["level"] == "ok"
         response = api.post("/api/v1/events", content=encode_events(events), headers=NDJSON)
         assert response.status_code == 202
@@ -127,7 +127,7 @@ def test_drawdown_breach_is_enforced_by_the_service(
     # the latch and the journaled risk event survive a restart on the same data folder
     quiet = risk_settings(tmp_path / "data", check_interval_seconds=3600.0)
     restarted = create_app(quiet, clock=clock)
-    with TestClient(restarted) as api:
+    with TestClient(restarted, base_url=LOOPBACK) as api:
         report = api.get("/api/v1/risk").json()
         assert (report["level"], report["latched"], report["checks"]) == ("flatten", True, 0)
         service = restarted.state.service
@@ -145,9 +145,9 @@ def test_drawdown_breach_is_enforced_by_the_service(
 def test_changed_limits_are_audited_once_the_trail_is_open(tmp_path: Path) -> None:
     """The guard's limit_change, noted when the app is built, reaches the audit trail."""
     data = tmp_path / "data"
-    with TestClient(create_app(risk_settings(data))):
+    with TestClient(create_app(risk_settings(data)), base_url=LOOPBACK):
         pass
-    with TestClient(create_app(risk_settings(data, max_drawdown=0.05))):
+    with TestClient(create_app(risk_settings(data, max_drawdown=0.05)), base_url=LOOPBACK):
         pass
     changes = [r for r in read_records(data / "audit") if r["kind"] == "limit_change"]
     assert [c["limits_in_force"]["max_drawdown"] for c in changes] == [0.10, 0.05]
@@ -161,7 +161,7 @@ def test_reset_event_is_ingested_from_the_route(
     """A reset publishes from the event loop itself; the event still goes through the journal."""
     settings = risk_settings(tmp_path / "data", check_interval_seconds=3600.0)
     app = create_app(settings, clock=clock, risk_loop=True)
-    with TestClient(app) as api:
+    with TestClient(app, base_url=LOOPBACK) as api:
         before = api.get("/api/v1/snapshot").json()["events_applied"]
         answer = api.post("/api/v1/risk/reset", json={"by": "bob", "reason": "drill"})
         assert answer.status_code == 200
@@ -178,7 +178,7 @@ def test_without_the_loop_the_caller_drives_the_checks(
     """risk_loop=False (the demo's choice) leaves evaluation to ``service.check_risk``."""
     settings = risk_settings(tmp_path / "data")
     app = create_app(settings, clock=clock, risk_loop=False)
-    with TestClient(app) as api:
+    with TestClient(app, base_url=LOOPBACK) as api:
         api.post("/api/v1/events", content=encode_events(crash(factory)), headers=NDJSON)
         time.sleep(0.1)  # five loop periods: a loop would have run by now
         assert api.get("/api/v1/risk").json()["checks"] == 0
@@ -191,7 +191,7 @@ def test_risk_disabled_removes_the_guard(tmp_path: Path, factory: EventFactory) 
     settings = risk_settings(tmp_path / "data", enabled=False)
     app = create_app(settings)
     assert app.state.risk_guard is None
-    with TestClient(app) as api:
+    with TestClient(app, base_url=LOOPBACK) as api:
         api.post("/api/v1/events", content=encode_events(crash(factory)), headers=NDJSON)
         assert api.get("/api/v1/risk").status_code == 404
         assert api.post("/api/v1/risk/reset", json={"by": "a", "reason": "b"}).status_code in {
@@ -210,12 +210,12 @@ def test_risk_disabled_removes_the_guard(tmp_path: Path, factory: EventFactory) 
 def test_risk_routes_need_the_token_when_one_is_set(tmp_path: Path) -> None:
     """Like every /api/v1 route, the guard's report and reset answer 401 without the token."""
     settings = msgspec.structs.replace(
-        risk_settings(tmp_path / "data"), server=ServerSettings(token="s3cret")
+        risk_settings(tmp_path / "data"), server=ServerSettings(token=TOKEN)
     )
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(settings), base_url=LOOPBACK) as api:
         assert api.get("/api/v1/risk").status_code == 401
         body = {"by": "mallory", "reason": "no token"}
         assert api.post("/api/v1/risk/reset", json=body).status_code == 401
-        auth = {"Authorization": "Bearer s3cret"}
+        auth = {"Authorization": f"Bearer {TOKEN}"}
         assert api.get("/api/v1/risk", headers=auth).json()["level"] == "ok"
         assert api.post("/api/v1/risk/reset", json=body, headers=auth).status_code == 200

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from algowatch.server import STATIC_DIR, create_app
 from algowatch.settings import Settings
 
+from .conftest import LOOPBACK
+
 ASSETS = ("index.html", "app.js", "app.css")
 
 
@@ -45,7 +47,7 @@ def test_every_chart_and_panel_of_the_issue_is_present() -> None:
 
 def test_service_serves_the_dashboard(tmp_path: Path) -> None:
     """GET / is the dashboard; its script and style are served with their types."""
-    with TestClient(create_app(Settings(data_dir=str(tmp_path)))) as client:
+    with TestClient(create_app(Settings(data_dir=str(tmp_path))), base_url=LOOPBACK) as client:
         index = client.get("/")
         assert index.status_code == 200
         assert "<title>algowatch</title>" in index.text

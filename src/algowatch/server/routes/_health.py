@@ -1,7 +1,8 @@
-"""FastAPI routes ``/health``, ``/ready`` and ``/live`` over a :class:`HealthRunner`.
+"""The routes ``/health``, ``/ready`` and ``/live`` over a :class:`~algowatch.health.HealthRunner`.
 
 Every handler only reads the runner's cache: it never waits on a dependency, so a
-hung broker or database cannot hang a probe.
+hung broker or database cannot hang a probe. The runner returns the results; this
+module renders them.
 
 ============  ===========================================  ==========================
 route         200                                          503
@@ -20,7 +21,7 @@ import orjson
 from fastapi import APIRouter, Response
 
 if TYPE_CHECKING:
-    from algowatch.health.runner import HealthRunner
+    from algowatch.health import HealthRunner
 
 __all__ = ["router"]
 
@@ -41,7 +42,7 @@ def router(runner: HealthRunner) -> APIRouter:
     503 while ``unhealthy`` or ``starting``. ``/ready`` returns ``{"status": ...}``
     with 200 when :attr:`HealthRunner.ready` (healthy or degraded, and every check
     that gates readiness up), else 503. ``/live`` returns 200 with
-    ``{"status": "alive"}`` and checks nothing else.
+    ``{"status": "alive"}`` and checks nothing else. The probes need no token.
 
     Examples
     --------

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from algowatch.health import Check, HealthRunner, Outcome, router
+from algowatch.health import Check, HealthRunner, Outcome
+from algowatch.server.routes import health_router as router
 from algowatch.settings import HealthSettings
 from algowatch.testing import FakeClock
 

@@ -1,0 +1,63 @@
+"""Every router shares the one token dependency; the domain packages know no web framework."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from fastapi.routing import APIRoute
+
+import algowatch.health
+import algowatch.risk
+from algowatch.server import _ingest, create_app
+from algowatch.server._auth import require_token
+from algowatch.server.routes import health_router, read_router, risk_router
+from algowatch.settings import HealthSettings, Settings
+
+WEB_PACKAGES = {"fastapi", "starlette", "uvicorn", "h11", "httptools"}
+
+
+def _calls(dependant: object) -> list[object]:
+    found = [getattr(dependant, "call", None)]
+    for sub in getattr(dependant, "dependencies", []):
+        found += _calls(sub)
+    return found
+
+
+def test_every_api_route_depends_on_the_one_token_dependency(tmp_path: Path) -> None:
+    """Ingest, read and risk routers: each route carries ``require_token`` exactly once."""
+    settings = Settings(data_dir=str(tmp_path), health=HealthSettings(system_metrics=False))
+    app = create_app(settings)
+    routers = [_ingest.router, read_router, risk_router(app.state.risk_guard)]
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    for route in routes:
+        assert _calls(route.dependant).count(require_token) == 1, route.path
+    # and the app serves no other /api route; each declares the bearer scheme
+    paths = app.openapi()["paths"]
+    assert {p for p in paths if p.startswith("/api/")} == {r.path for r in routes}
+    for path, operations in paths.items():
+        security = [op.get("security") for op in operations.values()]
+        expected = [[{"HTTPBearer": []}]] * len(security) if path.startswith("/api/") else [None]
+        assert security == expected, path
+    health = health_router(app.state.service.health)
+    assert sorted(r.path for r in health.routes if isinstance(r, APIRoute)) == [
+        "/health",
+        "/live",
+        "/ready",
+    ]
+
+
+def test_health_and_risk_import_no_web_framework() -> None:
+    """Domain code returns results; the routes in ``algowatch.server.routes`` render them."""
+    for package in (algowatch.health, algowatch.risk):
+        for path in Path(package.__file__).parent.glob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                roots = {name.split(".")[0] for name in names}
+                assert not roots & WEB_PACKAGES, f"{path.name} imports {roots & WEB_PACKAGES}"
