@@ -9,8 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from algowatch.health import AuditCheck, HealthRunner, JournalCheck, router
+from algowatch.health import AuditCheck, HealthRunner, JournalCheck
 from algowatch.journal import SqliteJournal
+from algowatch.server.routes import health_router
 from algowatch.settings import HealthSettings
 from algowatch.testing import FakeClock
 
@@ -18,7 +19,7 @@ from algowatch.testing import FakeClock
 async def probe_routes(runner: HealthRunner) -> dict[str, httpx.Response]:
     await runner.run_once()
     app = FastAPI()
-    app.include_router(router(runner))
+    app.include_router(health_router(runner))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         return {p: await client.get(p) for p in ("/health", "/ready")}
