@@ -151,6 +151,7 @@ class Ledger:
         self.session_open_equity = starting_capital
         self.session_returns: deque[float] = deque(maxlen=window)
         self.trades_today = 0
+        self.sessions_closed = 0  # the figures cache the returns summary until the next close
         self.closed_trades: list[TradeRecord] = []  # drained by the engine after each fill
 
     # ----------------------------------------------------------------- equity
@@ -343,6 +344,7 @@ class Ledger:
         self.session_returns.append(result)
         self.session_open_equity = equity
         self.trades_today = 0
+        self.sessions_closed += 1
         return result
 
 

@@ -95,34 +95,10 @@ class ExecutionStats:
         self.impact_sum = 0.0
         self.impact_notional = 0.0
 
-    def view(self, open_orders: int) -> dict[str, Any]:
-        """Return the original design's ``ExecutionMetrics`` fields (latencies in ms)."""
-        submitted = self.submitted
-        return {
-            "order_to_ack_ms": _mean(self.ack_sum, self.ack_count) * 1e3,
-            "order_to_fill_ms": _mean(self.fill_latency_sum, self.fill_latency_count) * 1e3,
-            "market_data_latency_ms": _mean(self.market_data_sum, self.market_data_count) * 1e3,
-            "avg_slippage_bps": _mean(self.slippage_sum, self.slippage_notional),
-            "slippage_vs_arrival": self.slippage_cost if self.slippage_notional else math.nan,
-            "slippage_vs_vwap": _mean(self.vwap_sum, self.vwap_notional),
-            "fill_rate": _mean(self.filled, submitted),
-            "partial_fill_rate": _mean(self.partially_filled, submitted),
-            "rejection_rate": _mean(self.rejected, submitted),
-            "realized_spread_bps": _mean(self.spread_sum, self.impact_notional),
-            "price_impact_bps": _mean(self.impact_sum, self.impact_notional),
-            "implementation_shortfall": self.shortfall if self.shortfall_notional else math.nan,
-            "implementation_shortfall_bps": _mean(self.shortfall * 1e4, self.shortfall_notional),
-            "orders_submitted": submitted,
-            "orders_filled": self.filled,
-            "orders_partially_filled": self.partially_filled,
-            "orders_rejected": self.rejected,
-            "orders_canceled": self.canceled,
-            "orders_open": open_orders,
-        }
 
-
-def _mean(total: float, weight: float) -> float:
-    return total / weight if weight else math.nan
+def _finite(value: float) -> float | None:
+    # JSON has no NaN: undefined is null
+    return value if math.isfinite(value) else None
 
 
 class OrderState:
@@ -279,7 +255,7 @@ class OrderState:
             "order_type": self.order_type,
             "quantity": self.quantity,
             "filled_quantity": self.filled,
-            "average_price": self.average_price(),
+            "average_price": _finite(self.average_price()),
             "fees": self.fees,
             "status": self.status,
             "strategy": self.strategy,
@@ -289,5 +265,5 @@ class OrderState:
             "updated_time": format_timestamp(self.last_ts),
             "arrival_price": self.arrival,
             "decision_price": self.decision,
-            "slippage_bps": self.slippage_bps(),
+            "slippage_bps": _finite(self.slippage_bps()),
         }

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from algowatch.server._auth import require_token
+from algowatch.server._render import render_positions, render_snapshot
 from algowatch.server._responses import json_response
 
 __all__ = ["MAX_PAGE", "router"]
@@ -33,7 +34,7 @@ _JSON_OBJECT: dict[str, Any] = {
 )
 async def get_snapshot(request: Request) -> Response:
     """Return the Monitor's snapshot (undefined values are ``null``, never 0)."""
-    return json_response(request.app.state.service.monitor.snapshot())
+    return json_response(render_snapshot(request.app.state.service.monitor.figures()))
 
 
 @router.get(
@@ -44,7 +45,8 @@ async def get_snapshot(request: Request) -> Response:
 )
 async def get_positions(request: Request) -> Response:
     """Return ``{"positions": [...]}``, one entry per open (account, symbol)."""
-    return json_response({"positions": request.app.state.service.monitor.positions()})
+    positions = request.app.state.service.monitor.figures().positions
+    return json_response({"positions": render_positions(positions)})
 
 
 @router.get(

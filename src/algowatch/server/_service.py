@@ -21,6 +21,7 @@ from algowatch.journal import Journal, open_journal
 from algowatch.monitor import Monitor
 from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
 from algowatch.server._pipeline import IngestPipeline, IngestResult
+from algowatch.server._render import render_snapshot
 from algowatch.server._stream import SnapshotBroadcaster
 from algowatch.settings import Settings
 
@@ -91,7 +92,7 @@ class Service:
         self.journal: Journal | None = None
         self.pipeline: IngestPipeline | None = None
         self.broadcaster = SnapshotBroadcaster(
-            monitor.snapshot,
+            lambda: render_snapshot(monitor.figures()),
             interval_seconds=settings.server.stream_interval_seconds,
             queue_size=settings.server.stream_queue_size,
         )
