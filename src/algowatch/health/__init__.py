@@ -2,9 +2,9 @@
 
 :class:`HealthRunner` runs the checks configured in ``[[health.checks]]`` (plus any
 :class:`Check` passed in) concurrently in the background, each bounded by its
-timeout, and serves cached results; :func:`router` exposes them over FastAPI and
-:class:`SystemCollector` the psutil samples to Prometheus (the checks themselves are
-exported by :class:`algowatch.exporters.HealthCollector`).
+timeout, and serves cached results; :func:`router` exposes them over FastAPI.
+Prometheus exports them from :mod:`algowatch.exporters` (``HealthCollector`` for the
+checks, ``SystemCollector`` for the psutil samples).
 
 .. versionadded:: 0.1.0
 """
@@ -29,7 +29,6 @@ from algowatch.health.freshness import (
     OrderFlowCheck,
     TradingHours,
 )
-from algowatch.health.metrics import SystemCollector
 from algowatch.health.runner import HealthRunner, HealthStatus, build_checks
 from algowatch.health.system import SystemMetrics, SystemSampler
 
@@ -52,7 +51,6 @@ __all__ = [
     "Outcome",
     "PostgresCheck",
     "RedisCheck",
-    "SystemCollector",
     "SystemMetrics",
     "SystemSampler",
     "TradingHours",

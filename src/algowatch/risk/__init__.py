@@ -2,12 +2,12 @@
 
 A pure decision core (:mod:`algowatch.risk.decision`) and an I/O shell
 (:class:`RiskGuard`) that audits, logs, persists, publishes and calls hooks.
-See ``docs/risk.md``.
+Its metrics are exported by :class:`algowatch.exporters.RiskCollector`. See
+``docs/risk.md``.
 
 .. versionadded:: 0.1.0
 """
 
-from algowatch.risk.collector import RiskCollector
 from algowatch.risk.decision import (
     LEVELS,
     LIMITS,
@@ -33,7 +33,6 @@ __all__ = [
     "Level",
     "LimitStatus",
     "RiskAlert",
-    "RiskCollector",
     "RiskGuard",
     "RiskInputs",
     "RiskState",

@@ -14,9 +14,14 @@ from prometheus_client import CollectorRegistry
 
 from algowatch import __version__, health
 from algowatch.clock import Clock, SystemClock
-from algowatch.exporters import metrics_endpoint, register_collectors
+from algowatch.exporters import (
+    RiskCollector,
+    SystemCollector,
+    metrics_endpoint,
+    register_collectors,
+)
 from algowatch.monitor import Monitor
-from algowatch.risk import RiskCollector, risk_router
+from algowatch.risk import risk_router
 from algowatch.server import _ingest, _read
 from algowatch.server._auth import check_bind, protected, require_token
 from algowatch.server._metrics import IngestCollector
@@ -121,7 +126,7 @@ def create_app(
     )
     registry.register(IngestCollector(service))
     if settings.health.system_metrics:
-        registry.register(health.SystemCollector(service.health))
+        registry.register(SystemCollector(service.health))
     if service.risk_guard is not None:
         registry.register(RiskCollector(service.risk_guard))
     app.state.registry = registry

@@ -178,13 +178,13 @@ class Service:
         guard = self.risk_guard
         if guard is None:
             return []
-        snapshot = self.monitor.snapshot()
+        figures = self.monitor.figures().portfolio
         seen = self.monitor.last_seen()
         health = self.health.report()
         return await run_in_threadpool(
             partial(
                 guard.check,
-                snapshot,
+                figures,
                 health=health,
                 heartbeats=seen.heartbeats,
                 last_order_ts=seen.last_order_ts,
