@@ -74,7 +74,7 @@ def register_collectors(
     True
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.3.0
+    .. versionchanged:: 0.2.0
        ``settings`` is no longer used.
     """
     from prometheus_client import ProcessCollector  # noqa: PLC0415 - only when asked for

@@ -69,7 +69,7 @@ class TradingCollector(Collector):
         Unused; kept so existing calls keep working.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.3.0
+    .. versionchanged:: 0.2.0
        Reads :meth:`Monitor.figures`; per-symbol series follow the engine's
        folding (first seen), no longer a cap of the exporter's own.
     """

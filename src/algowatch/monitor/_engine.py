@@ -15,7 +15,7 @@ from algowatch import events as ev
 from algowatch.analytics.returns import ReturnsSummary, summary
 from algowatch.clock import Clock
 from algowatch.monitor import _readout
-from algowatch.monitor._figures import MonitorFigures, PositionFigures, ScopeFigures
+from algowatch.monitor._figures import MonitorFigures, ScopeFigures
 from algowatch.monitor._histogram import Histogram
 from algowatch.monitor._scope import Scope
 from algowatch.monitor._types import (
@@ -688,7 +688,7 @@ class Monitor:
         event in between costs nothing. With a wall clock, ``as_of_ts`` follows
         the clock and the daily figures restart when the clock leaves the session.
 
-        .. versionadded:: 0.3.0
+        .. versionadded:: 0.2.0
         """
         clock = self._clock
         now = clock.time_ns() if clock is not None else self._last_event_ts
@@ -770,13 +770,6 @@ class Monitor:
             equity_curve=tuple(self._equity_points()),
             anomalies=dict(sorted(self._anomalies.items())),
         )
-
-    def position_figures(self) -> tuple[PositionFigures, ...]:
-        """Return the open positions of the whole portfolio, sorted by account and symbol.
-
-        .. versionadded:: 0.3.0
-        """
-        return self.figures().positions
 
     def snapshot(self) -> dict[str, Any]:
         """Return the JSON snapshot (``docs/snapshot.md``): :meth:`figures`, rendered.

@@ -10,7 +10,7 @@ The JSON snapshot (``docs/snapshot.md``) is a rendering of these figures made at
 the HTTP edge (:mod:`algowatch.server`), and the Prometheus collectors
 (:mod:`algowatch.exporters`) read them attribute by attribute.
 
-.. versionadded:: 0.3.0
+.. versionadded:: 0.2.0
 """
 
 from __future__ import annotations

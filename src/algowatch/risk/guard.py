@@ -282,7 +282,7 @@ class RiskGuard:
         ``figures`` is the portfolio's (``Monitor.figures().portfolio``), or ``None``
         when only the health report and heartbeats are judged.
 
-        .. versionchanged:: 0.3.0
+        .. versionchanged:: 0.2.0
            Takes the typed figures instead of the snapshot dict.
         """
         if not self.settings.enabled:

@@ -139,7 +139,7 @@ def _scope(scope: ScopeFigures) -> dict[str, Any]:
 def render_positions(positions: Iterable[PositionFigures]) -> list[dict[str, Any]]:
     """Return the ``/api/v1/positions`` rows of ``positions``.
 
-    .. versionadded:: 0.3.0
+    .. versionadded:: 0.2.0
     """
     return [
         {
@@ -167,7 +167,7 @@ def render_snapshot(figures: MonitorFigures) -> dict[str, Any]:
     >>> document["trading"]["sharpe_ratio"] is None, document["execution"]["order_to_ack_ms"]
     (True, None)
 
-    .. versionadded:: 0.3.0
+    .. versionadded:: 0.2.0
     """
     portfolio = _scope(figures.portfolio)
     as_of = figures.as_of_ts
