@@ -29,6 +29,9 @@ from algowatch.health import STATUSES as CHECK_STATUSES
 
 if TYPE_CHECKING:
     from algowatch.health.runner import HealthRunner
+    from algowatch.health.system import SystemMetrics
+
+_Figure = Callable[["SystemMetrics"], float | None]
 
 __all__ = ["HealthCollector", "SystemCollector"]
 
@@ -127,44 +130,52 @@ class HealthCollector(Collector):
 _Family = GaugeMetricFamily | CounterMetricFamily
 
 
-# (metric name, help, SystemMetrics field); gauges, then counters (cumulative since boot)
 def _system(words: str, *, total: bool = False) -> str:
     # a counter's family name carries no _total (the family adds it); the check sees it
     return metric_name("algowatch", words, total=total).removesuffix("_total")
 
 
-_SYSTEM_GAUGES = (
-    (_system("system_cpu_usage_ratio"), "Host CPU busy fraction.", "cpu_usage_ratio"),
-    (_system("system_cpus"), "Logical CPUs of the host.", "cpu_count"),
-    (_system("system_load1"), "Host load average over 1 minute.", "load_average_1m"),
-    (_system("system_load5"), "Host load average over 5 minutes.", "load_average_5m"),
-    (_system("system_load15"), "Host load average over 15 minutes.", "load_average_15m"),
-    (_system("system_memory_total_bytes"), "Host physical memory.", "memory_total_bytes"),
-    (_system("system_memory_used_bytes"), "Host memory in use.", "memory_used_bytes"),
-    (_system("system_memory_usage_ratio"), "Host memory in use.", "memory_usage_ratio"),
-    (_system("system_swap_usage_ratio"), "Host swap in use.", "swap_usage_ratio"),
+# (metric name, help, the sample's figure); gauges, then counters (cumulative since boot)
+_SYSTEM_GAUGES: tuple[tuple[str, str, _Figure], ...] = (
+    (_system("system_cpu_usage_ratio"), "Host CPU busy fraction.", lambda m: m.cpu_usage_ratio),
+    (_system("system_cpus"), "Logical CPUs of the host.", lambda m: m.cpu_count),
+    (_system("system_load1"), "Host load average over 1 minute.", lambda m: m.load_average_1m),
+    (_system("system_load5"), "Host load average over 5 minutes.", lambda m: m.load_average_5m),
+    (_system("system_load15"), "Host load average over 15 minutes.", lambda m: m.load_average_15m),
+    (_system("system_memory_total_bytes"), "Host physical memory.", lambda m: m.memory_total_bytes),
+    (_system("system_memory_used_bytes"), "Host memory in use.", lambda m: m.memory_used_bytes),
+    (_system("system_memory_usage_ratio"), "Host memory in use.", lambda m: m.memory_usage_ratio),
+    (_system("system_swap_usage_ratio"), "Host swap in use.", lambda m: m.swap_usage_ratio),
     (_system("system_network_connections"), "Host inet sockets (sampled rarely).",
-     "network_connections"),
+     lambda m: m.network_connections),
     (_system("process_cpu_usage_ratio"), "This process's share of the host's CPUs.",
-     "process_cpu_usage_ratio"),
-    (_system("process_threads"), "Threads of this process.", "process_threads"),
+     lambda m: m.process_cpu_usage_ratio),
+    (_system("process_threads"), "Threads of this process.", lambda m: m.process_threads),
     (_system("process_open_files"), "Regular files this process holds open.",
-     "process_open_files"),
+     lambda m: m.process_open_files),
 )  # fmt: skip
-_DISK_GAUGES = (
-    (_system("system_disk_total_bytes"), "Size of the file system.", "disk_total_bytes"),
-    (_system("system_disk_used_bytes"), "Used bytes of the file system.", "disk_used_bytes"),
-    (_system("system_disk_usage_ratio"), "Used fraction of the file system.", "disk_usage_ratio"),
+_DISK_GAUGES: tuple[tuple[str, str, _Figure], ...] = (
+    (_system("system_disk_total_bytes"), "Size of the file system.", lambda m: m.disk_total_bytes),
+    (
+        _system("system_disk_used_bytes"),
+        "Used bytes of the file system.",
+        lambda m: m.disk_used_bytes,
+    ),
+    (
+        _system("system_disk_usage_ratio"),
+        "Used fraction of the file system.",
+        lambda m: m.disk_usage_ratio,
+    ),
 )
-_SYSTEM_COUNTERS = (
+_SYSTEM_COUNTERS: tuple[tuple[str, str, _Figure], ...] = (
     (_system("system_disk_read_bytes", total=True), "Bytes read by all disks since boot.",
-     "disk_read_bytes"),
+     lambda m: m.disk_read_bytes),
     (_system("system_disk_written_bytes", total=True), "Bytes written by all disks since boot.",
-     "disk_written_bytes"),
+     lambda m: m.disk_written_bytes),
     (_system("system_network_sent_bytes", total=True), "Bytes sent on all interfaces since boot.",
-     "network_sent_bytes"),
+     lambda m: m.network_sent_bytes),
     (_system("system_network_received_bytes", total=True),
-     "Bytes received on all interfaces since boot.", "network_received_bytes"),
+     "Bytes received on all interfaces since boot.", lambda m: m.network_received_bytes),
 )  # fmt: skip
 
 
@@ -208,10 +219,12 @@ class SystemCollector(Collector):
         system = self._runner.system_metrics
         if system is None or not families:
             return []
-        for name, _, field in (*_SYSTEM_GAUGES, *_SYSTEM_COUNTERS):
-            value = getattr(system, field)
+        for name, _, figure in (*_SYSTEM_GAUGES, *_SYSTEM_COUNTERS):
+            value = figure(system)
             if value is not None:
                 families[name].add_metric([], float(value))
-        for name, _, field in _DISK_GAUGES:
-            families[name].add_metric([system.disk_path], float(getattr(system, field)))
+        for name, _, figure in _DISK_GAUGES:
+            disk = figure(system)
+            if disk is not None:
+                families[name].add_metric([system.disk_path], float(disk))
         return list(families.values())
