@@ -48,36 +48,42 @@ _HISTOGRAMS: tuple[tuple[Callable[[CounterState], HistogramData], str, str], ...
     ),
 )
 
+# family names, built (and checked by metric_name) once
+_ORDERS_TOTAL = trading_name("orders", total=True)
+_SIGNALS_TOTAL = trading_name("signals", total=True)
+_ERRORS_TOTAL = trading_name("errors", total=True)
+_EVENTS_APPLIED_TOTAL = metric_name("algowatch", "events_applied", total=True)
+_ANOMALIES_TOTAL = metric_name("algowatch", "anomalies", total=True)
+_FOLDED_LABELS_TOTAL = metric_name("algowatch", "folded_labels", total=True)
+
 
 def counter_families(counters: CounterState | None) -> list[Metric]:
     """Return the counter families, with values when ``counters`` is given."""
     orders = counter(
-        trading_name("orders", total=True),
+        _ORDERS_TOTAL,
         "Orders by terminal status, one increment per order (filled, rejected, canceled, "
         "partially_filled = canceled after partial fills).",
         ["symbol", "side", "type", "status"],
     )
-    signals = counter(
-        trading_name("signals", total=True), "Signals generated.", ["strategy", "direction"]
-    )
+    signals = counter(_SIGNALS_TOTAL, "Signals generated.", ["strategy", "direction"])
     errors = counter(
-        trading_name("errors", total=True),
+        _ERRORS_TOTAL,
         "Errors reported by the trading system.",
         ["error_type", "component"],
     )
     events = counter(
-        metric_name("algowatch", "events_applied", total=True),
+        _EVENTS_APPLIED_TOTAL,
         "Events applied to the engine, by type (duplicates excluded).",
         ["type"],
     )
     anomalies = counter(
-        metric_name("algowatch", "anomalies", total=True),
+        _ANOMALIES_TOTAL,
         "Odd events the engine tolerated (fill of an unknown order, mark of an unknown "
         "symbol, ...), by kind.",
         ["kind"],
     )
     folded = counter(
-        metric_name("algowatch", "folded_labels", total=True),
+        _FOLDED_LABELS_TOTAL,
         "Events whose symbol or strategy label was folded into 'other' by the cardinality cap.",
     )
     if counters is not None:

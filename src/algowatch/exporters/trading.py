@@ -122,23 +122,32 @@ class TradingCollector(Collector):
         return families
 
 
+# family names, built (and checked by metric_name) once
+_POSITION_QUANTITY = trading_name("position_quantity")
+_POSITION_MARKET_VALUE = trading_name("position_market_value", unit="usd")
+_POSITION_UNREALIZED_PNL = trading_name("position_unrealized_pnl", unit="usd")
+_EXPORTER_FOLDED_SERIES = metric_name("algowatch", "exporter_folded_series")
+_LAST_MARK_TIMESTAMP = trading_name("last_mark_timestamp", unit="seconds")
+_LAST_HEARTBEAT_TIMESTAMP = trading_name("last_heartbeat_timestamp", unit="seconds")
+_LAST_ORDER_TIMESTAMP = trading_name("last_order_timestamp", unit="seconds")
+_LAST_EVENT_TIMESTAMP = trading_name("last_event_timestamp", unit="seconds")
+
+
 def _position_families(positions: tuple[PositionFigures, ...] | None) -> list[Metric]:
     labels = ["account", "symbol"]
-    quantity = gauge(
-        trading_name("position_quantity"), "Signed open quantity (negative = short).", labels
-    )
+    quantity = gauge(_POSITION_QUANTITY, "Signed open quantity (negative = short).", labels)
     value = gauge(
-        trading_name("position_market_value", unit="usd"),
+        _POSITION_MARKET_VALUE,
         "Market value of the open position at the last mark.",
         labels,
     )
     pnl = gauge(
-        trading_name("position_unrealized_pnl", unit="usd"),
+        _POSITION_UNREALIZED_PNL,
         "Unrealized P&L of the open position at the last mark.",
         labels,
     )
     folded = gauge(
-        metric_name("algowatch", "exporter_folded_series"),
+        _EXPORTER_FOLDED_SERIES,
         "Position series folded into symbol='other' at this scrape (symbols past the "
         "engine's max_symbols, first seen first kept).",
     )
@@ -161,21 +170,21 @@ def _position_families(positions: tuple[PositionFigures, ...] | None) -> list[Me
 
 def _last_seen_families(seen: LastSeen | None) -> list[Metric]:
     marks = gauge(
-        trading_name("last_mark_timestamp", unit="seconds"),
+        _LAST_MARK_TIMESTAMP,
         "UNIX time (event time) of the last mark of each symbol.",
         ["symbol"],
     )
     beats = gauge(
-        trading_name("last_heartbeat_timestamp", unit="seconds"),
+        _LAST_HEARTBEAT_TIMESTAMP,
         "UNIX time (event time) of the last heartbeat of each component.",
         ["component"],
     )
     order = gauge(
-        trading_name("last_order_timestamp", unit="seconds"),
+        _LAST_ORDER_TIMESTAMP,
         "UNIX time (event time) of the last order event.",
     )
     event = gauge(
-        trading_name("last_event_timestamp", unit="seconds"),
+        _LAST_EVENT_TIMESTAMP,
         "UNIX time (event time) of the last event applied.",
     )
     if seen is not None:
