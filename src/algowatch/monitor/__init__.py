@@ -4,7 +4,9 @@
 without I/O; services wrap it. Its read side is typed: :meth:`Monitor.figures`
 returns frozen figures in base units (:class:`MonitorFigures`, per scope
 :class:`TradingFigures`, :class:`ExecutionFigures`, :class:`SignalFigures`, and
-:class:`PositionFigures` rows), cached until the next event;
+:class:`PositionFigures` rows), cached until the next event, and
+:meth:`Monitor.trade_figures` / :meth:`Monitor.order_figures` the recent
+round trips and orders (:class:`TradeFigures`, :class:`OrderFigures`);
 :meth:`Monitor.counters` and :meth:`Monitor.last_seen` give the counters and
 timestamps. The JSON snapshot is rendered from the figures at the HTTP edge.
 Conventions are in ``docs/engine.md`` and every snapshot field in
@@ -17,9 +19,11 @@ from algowatch.monitor._engine import Monitor
 from algowatch.monitor._figures import (
     ExecutionFigures,
     MonitorFigures,
+    OrderFigures,
     PositionFigures,
     ScopeFigures,
     SignalFigures,
+    TradeFigures,
     TradingFigures,
 )
 from algowatch.monitor._types import CounterState, HistogramData, LastSeen
@@ -32,9 +36,11 @@ __all__ = [
     "LastSeen",
     "Monitor",
     "MonitorFigures",
+    "OrderFigures",
     "PositionFigures",
     "ScopeFigures",
     "SessionCalendar",
     "SignalFigures",
+    "TradeFigures",
     "TradingFigures",
 ]

@@ -15,7 +15,12 @@ from algowatch import events as ev
 from algowatch.analytics.returns import ReturnsSummary, summary
 from algowatch.clock import Clock
 from algowatch.monitor import _readout
-from algowatch.monitor._figures import MonitorFigures, ScopeFigures
+from algowatch.monitor._figures import (
+    MonitorFigures,
+    OrderFigures,
+    ScopeFigures,
+    TradeFigures,
+)
 from algowatch.monitor._histogram import Histogram
 from algowatch.monitor._scope import Scope
 from algowatch.monitor._types import (
@@ -771,11 +776,30 @@ class Monitor:
             anomalies=dict(sorted(self._anomalies.items())),
         )
 
+    def trade_figures(self, *, offset: int = 0, limit: int = 100) -> list[TradeFigures]:
+        """Return recent closed round trips, newest first.
+
+        .. versionadded:: 0.2.0
+        """
+        newest = itertools.islice(reversed(self._trades), offset, offset + limit)
+        return [_readout.trade(record) for record in newest]
+
+    def order_figures(self, *, offset: int = 0, limit: int = 100) -> list[OrderFigures]:
+        """Return open and recently finished orders, newest submission first.
+
+        .. versionadded:: 0.2.0
+        """
+        candidates = itertools.chain(self._open.values(), self._finished.values())
+        newest = heapq.nlargest(offset + limit, candidates, key=lambda order: order.ts_submitted)
+        return [_readout.order(order) for order in newest[offset:]]
+
+    # the JSON views: the service's renderings of the figures, for convenience
+
     def snapshot(self) -> dict[str, Any]:
         """Return the JSON snapshot (``docs/snapshot.md``): :meth:`figures`, rendered.
 
-        The rendering is the service's (:func:`algowatch.server.render_snapshot`);
-        undefined values (NaN, ±inf) are ``None``.
+        The rendering is the service's (``algowatch.server``); undefined values (NaN,
+        ±inf) are ``None``.
         """
         from algowatch.server._render import render_snapshot  # noqa: PLC0415 - the edge's
 
@@ -788,12 +812,13 @@ class Monitor:
         return render_positions(self.figures().positions)
 
     def trades(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return recent closed round trips, newest first."""
-        newest = itertools.islice(reversed(self._trades), offset, offset + limit)
-        return [trade.to_dict() for trade in newest]
+        """Return recent closed round trips as JSON rows, newest first."""
+        from algowatch.server._render import render_trades  # noqa: PLC0415 - the edge's
+
+        return render_trades(self.trade_figures(offset=offset, limit=limit))
 
     def orders(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return open and recently finished orders, newest submission first."""
-        candidates = itertools.chain(self._open.values(), self._finished.values())
-        newest = heapq.nlargest(offset + limit, candidates, key=lambda order: order.ts_submitted)
-        return [order.to_dict() for order in newest[offset:]]
+        """Return open and recently finished orders as JSON rows, newest submission first."""
+        from algowatch.server._render import render_orders  # noqa: PLC0415 - the edge's
+
+        return render_orders(self.order_figures(offset=offset, limit=limit))

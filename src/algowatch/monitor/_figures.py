@@ -21,9 +21,11 @@ from dataclasses import dataclass
 __all__ = [
     "ExecutionFigures",
     "MonitorFigures",
+    "OrderFigures",
     "PositionFigures",
     "ScopeFigures",
     "SignalFigures",
+    "TradeFigures",
     "TradingFigures",
 ]
 
@@ -280,3 +282,86 @@ class MonitorFigures:
     positions: tuple[PositionFigures, ...]
     equity_curve: tuple[tuple[int, float], ...]
     anomalies: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeFigures:
+    """One closed round trip (flat to flat) on ``(account, symbol)``.
+
+    Attributes
+    ----------
+    account, symbol, strategy
+        Where it was traded and by which strategy (the one that opened it).
+    side
+        ``"long"`` or ``"short"``.
+    quantity
+        The largest absolute position of the round trip.
+    entry_ts, exit_ts
+        First and last fill (UNIX ns).
+    entry_price, exit_price
+        Volume-weighted prices of the opening and closing fills (NaN if none).
+    pnl, fees
+        Realized P&L (fees included) and the fees paid.
+    fills
+        Fills that took part.
+    duration_seconds
+        ``exit_ts - entry_ts`` in seconds.
+    """
+
+    account: str
+    symbol: str
+    strategy: str
+    side: str
+    quantity: float
+    entry_ts: int
+    exit_ts: int
+    entry_price: float
+    exit_price: float
+    pnl: float
+    fees: float
+    fills: int
+    duration_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFigures:
+    """One open or recently finished order.
+
+    Attributes
+    ----------
+    order_id, symbol, side, order_type, strategy, account
+        As submitted.
+    quantity, filled_quantity
+        Ordered and filled so far.
+    average_price
+        Volume-weighted fill price (NaN before any fill).
+    fees
+        Fees of its fills.
+    status
+        ``submitted``, ``acknowledged``, ``partially_filled``, ``filled``,
+        ``rejected`` or ``canceled``.
+    submitted_ts, acknowledged_ts, updated_ts
+        UNIX ns (``acknowledged_ts`` is ``None`` before an acknowledgement).
+    arrival_price, decision_price
+        The benchmarks it is judged against (``None`` when unknown).
+    slippage_bps
+        Slippage of its fills against the arrival price (NaN when undefined).
+    """
+
+    order_id: str
+    symbol: str
+    side: str
+    order_type: str
+    quantity: float
+    filled_quantity: float
+    average_price: float
+    fees: float
+    status: str
+    strategy: str
+    account: str
+    submitted_ts: int
+    acknowledged_ts: int | None
+    updated_ts: int
+    arrival_price: float | None
+    decision_price: float | None
+    slippage_bps: float

@@ -18,18 +18,20 @@ from algowatch.analytics import signals as signal_metrics
 from algowatch.analytics.returns import ReturnsSummary
 from algowatch.monitor._figures import (
     ExecutionFigures,
+    OrderFigures,
     PositionFigures,
     SignalFigures,
+    TradeFigures,
     TradingFigures,
 )
 
 if TYPE_CHECKING:
     from algowatch.monitor._scope import Scope
-    from algowatch.monitor.ledger import Ledger
-    from algowatch.monitor.orders import ExecutionStats
+    from algowatch.monitor.ledger import Ledger, TradeRecord
+    from algowatch.monitor.orders import ExecutionStats, OrderState
     from algowatch.monitor.signals import SignalStats
 
-__all__ = ["execution", "positions", "reported", "signals", "trading"]
+__all__ = ["execution", "order", "positions", "reported", "signals", "trade", "trading"]
 
 _OTHER = "other"
 # an account event's (equity, cash, buying power, ts)
@@ -245,3 +247,45 @@ def positions(
             )
         )
     return tuple(rows)
+
+
+def trade(record: TradeRecord) -> TradeFigures:
+    """Return the figures of one closed round trip."""
+    return TradeFigures(
+        account=record.account,
+        symbol=record.symbol,
+        strategy=record.strategy,
+        side=record.side,
+        quantity=record.max_quantity,
+        entry_ts=record.entry_ts,
+        exit_ts=record.exit_ts,
+        entry_price=_ratio(record.entry_notional, record.entry_quantity),
+        exit_price=_ratio(record.exit_notional, record.exit_quantity),
+        pnl=record.pnl,
+        fees=record.fees,
+        fills=record.fills,
+        duration_seconds=(record.exit_ts - record.entry_ts) / 1e9,
+    )
+
+
+def order(state: OrderState) -> OrderFigures:
+    """Return the figures of one open or finished order."""
+    return OrderFigures(
+        order_id=state.order_id,
+        symbol=state.symbol,
+        side=state.side,
+        order_type=state.order_type,
+        quantity=state.quantity,
+        filled_quantity=state.filled,
+        average_price=state.average_price(),
+        fees=state.fees,
+        status=state.status,
+        strategy=state.strategy,
+        account=state.account,
+        submitted_ts=state.ts_submitted,
+        acknowledged_ts=state.ts_ack,
+        updated_ts=state.last_ts,
+        arrival_price=state.arrival,
+        decision_price=state.decision,
+        slippage_bps=state.slippage_bps(),
+    )

@@ -32,7 +32,7 @@ Definitions (``DESIGN.md``, ``ANALYTICS.md``):
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
 
@@ -94,11 +94,6 @@ class ExecutionStats:
         self.spread_sum = 0.0
         self.impact_sum = 0.0
         self.impact_notional = 0.0
-
-
-def _finite(value: float) -> float | None:
-    # JSON has no NaN: undefined is null
-    return value if math.isfinite(value) else None
 
 
 class OrderState:
@@ -243,27 +238,3 @@ class OrderState:
                 stats.shortfall += shortfall
                 stats.shortfall_notional += decision * self.quantity  # type: ignore[operator]
         return latency, slippage
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the order as JSON-ready values."""
-        from algowatch.events import format_timestamp  # noqa: PLC0415 - only for views
-
-        return {
-            "order_id": self.order_id,
-            "symbol": self.symbol,
-            "side": self.side,
-            "order_type": self.order_type,
-            "quantity": self.quantity,
-            "filled_quantity": self.filled,
-            "average_price": _finite(self.average_price()),
-            "fees": self.fees,
-            "status": self.status,
-            "strategy": self.strategy,
-            "account": self.account,
-            "submitted_time": format_timestamp(self.ts_submitted),
-            "acknowledged_time": format_timestamp(self.ts_ack) if self.ts_ack else None,
-            "updated_time": format_timestamp(self.last_ts),
-            "arrival_price": self.arrival,
-            "decision_price": self.decision,
-            "slippage_bps": _finite(self.slippage_bps()),
-        }

@@ -18,13 +18,15 @@ from algowatch.events import format_timestamp
 from algowatch.monitor import (
     ExecutionFigures,
     MonitorFigures,
+    OrderFigures,
     PositionFigures,
     ScopeFigures,
     SignalFigures,
+    TradeFigures,
     TradingFigures,
 )
 
-__all__ = ["render_positions", "render_snapshot"]
+__all__ = ["render_orders", "render_positions", "render_snapshot", "render_trades"]
 
 _MS = 1e3
 
@@ -32,6 +34,10 @@ _MS = 1e3
 def _n(value: float) -> float | None:
     # JSON has no NaN or infinity: an undefined value is null, never 0
     return value if math.isfinite(value) else None
+
+
+def _optional(value: float | None) -> float | None:
+    return None if value is None else _n(value)
 
 
 def _rfc3339(ts: int | None) -> str | None:
@@ -154,6 +160,60 @@ def render_positions(positions: Iterable[PositionFigures]) -> list[dict[str, Any
             "lots": p.lots,
         }
         for p in positions
+    ]
+
+
+def render_trades(trades: Iterable[TradeFigures]) -> list[dict[str, Any]]:
+    """Return the ``/api/v1/trades`` rows of ``trades`` (prices volume-weighted).
+
+    .. versionadded:: 0.2.0
+    """
+    return [
+        {
+            "account": t.account,
+            "symbol": t.symbol,
+            "strategy": t.strategy,
+            "side": t.side,
+            "quantity": _n(t.quantity),
+            "entry_time": format_timestamp(t.entry_ts),
+            "exit_time": format_timestamp(t.exit_ts),
+            "entry_price": _n(t.entry_price),
+            "exit_price": _n(t.exit_price),
+            "pnl": _n(t.pnl),
+            "fees": _n(t.fees),
+            "fills": t.fills,
+            "duration_seconds": _n(t.duration_seconds),
+        }
+        for t in trades
+    ]
+
+
+def render_orders(orders: Iterable[OrderFigures]) -> list[dict[str, Any]]:
+    """Return the ``/api/v1/orders`` rows of ``orders``.
+
+    .. versionadded:: 0.2.0
+    """
+    return [
+        {
+            "order_id": o.order_id,
+            "symbol": o.symbol,
+            "side": o.side,
+            "order_type": o.order_type,
+            "quantity": _n(o.quantity),
+            "filled_quantity": _n(o.filled_quantity),
+            "average_price": _n(o.average_price),
+            "fees": _n(o.fees),
+            "status": o.status,
+            "strategy": o.strategy,
+            "account": o.account,
+            "submitted_time": format_timestamp(o.submitted_ts),
+            "acknowledged_time": format_timestamp(o.acknowledged_ts) if o.acknowledged_ts else None,
+            "updated_time": format_timestamp(o.updated_ts),
+            "arrival_price": _optional(o.arrival_price),
+            "decision_price": _optional(o.decision_price),
+            "slippage_bps": _n(o.slippage_bps),
+        }
+        for o in orders
     ]
 
 

@@ -98,3 +98,37 @@ def test_figures_with_clock_follow_the_clock_and_restart_daily_figures() -> None
     next_day = m.figures()
     assert next_day.portfolio.trading.daily_pnl == 0.0
     assert next_day.portfolio.trading.unrealized_pnl == pytest.approx(50.0)
+
+
+def test_trade_and_order_figures_hand_worked(factory: EventFactory) -> None:
+    """Buy 2 @ 100 then sell 2 @ 103 (1 ms apart): one long trade, +6, 0.001 s long.
+
+    Orders come newest first; an order never acknowledged has no acknowledgement time,
+    and one never filled has no average price (NaN).
+    """
+    f = factory
+    m = Monitor()
+    m.apply_many(
+        [
+            f.submitted("o1", "AAPL", "buy", 2),
+            f.filled("o1", 2, 100.0),
+            f.submitted("o2", "AAPL", "sell", 2),
+            f.filled("o2", 2, 103.0),
+            f.submitted("o3", "AAPL", "buy", 1),
+        ]
+    )
+    (trade,) = m.trade_figures()
+    assert (trade.side, trade.quantity, trade.entry_price, trade.exit_price) == (
+        "long",
+        2.0,
+        100.0,
+        103.0,
+    )
+    assert trade.pnl == pytest.approx(6.0)
+    assert trade.duration_seconds == pytest.approx(0.002)
+    orders = m.order_figures()
+    assert [o.order_id for o in orders] == ["o3", "o2", "o1"]
+    assert orders[0].acknowledged_ts is None
+    assert math.isnan(orders[0].average_price)
+    assert (orders[1].status, orders[1].filled_quantity) == ("filled", 2.0)
+    assert [o.order_id for o in m.order_figures(offset=1, limit=1)] == ["o2"]
