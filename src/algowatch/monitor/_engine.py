@@ -7,6 +7,7 @@ import heapq
 import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
@@ -761,19 +762,24 @@ class Monitor:
             session_end_ts=self._session_end,
             session_timezone=self.settings.session_timezone,
             portfolio=self._scope_figures(self._overall, today),
-            strategies={
-                name: self._scope_figures(scope, today)
-                for name, scope in sorted(self._strategies.items())
-            },
-            accounts={
-                name: self._scope_figures(scope, today)
-                for name, scope in sorted(self._accounts.items())
-            },
+            # read-only views: one cached object is shared by every reader until the next event
+            strategies=MappingProxyType(
+                {
+                    name: self._scope_figures(scope, today)
+                    for name, scope in sorted(self._strategies.items())
+                }
+            ),
+            accounts=MappingProxyType(
+                {
+                    name: self._scope_figures(scope, today)
+                    for name, scope in sorted(self._accounts.items())
+                }
+            ),
             positions=_readout.positions(
                 self._overall.ledger, self._prices, self._symbol_labels.names
             ),
             equity_curve=tuple(self._equity_points()),
-            anomalies=dict(sorted(self._anomalies.items())),
+            anomalies=MappingProxyType(dict(sorted(self._anomalies.items()))),
         )
 
     def trade_figures(self, *, offset: int = 0, limit: int = 100) -> list[TradeFigures]:

@@ -132,3 +132,15 @@ def test_trade_and_order_figures_hand_worked(factory: EventFactory) -> None:
     assert math.isnan(orders[0].average_price)
     assert (orders[1].status, orders[1].filled_quantity) == ("filled", 2.0)
     assert [o.order_id for o in m.order_figures(offset=1, limit=1)] == ["o2"]
+
+
+def test_cached_figures_cannot_be_changed_by_one_reader(factory: EventFactory) -> None:
+    """The per-strategy and anomaly mappings are read-only views of the shared object."""
+    m = Monitor()
+    m.apply(factory.mark("AAPL", 100.0))
+    figures = m.figures()
+    with pytest.raises(TypeError):
+        figures.anomalies["mark_unknown_symbol"] = 0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        figures.strategies["x"] = figures.portfolio  # type: ignore[index]
+    assert m.figures().anomalies == {"mark_unknown_symbol": 1}
