@@ -3,7 +3,9 @@
 The files under ``golden/`` were recorded from a deterministic mixed stream
 (``_golden_stream.py``) before the read side was rebuilt on typed figures; the
 JSON documents must stay byte for byte the same (the public API), and the
-exposition must keep every family name, type, help text and label set.
+exposition must keep every family name, type, help text and label set. One help text
+was changed on purpose since: ``algowatch_exporter_folded_series`` now counts the
+position series the engine folds (first seen kept), not an exporter cap of its own.
 
 Set ``ALGOWATCH_WRITE_GOLDEN=1`` to record the files again (only after a
 deliberate, documented change of the output).
