@@ -48,6 +48,7 @@ MODULES: Final = (
     "algowatch.monitor.ledger",
     "algowatch.monitor.orders",
     "algowatch.monitor.signals",
+    "algowatch.monitor._figures",
     "algowatch.monitor._scope",
     "algowatch.monitor._engine",
 )

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from algowatch.errors import InvalidEventError
 from algowatch.journal import EventFile, Journal, ReplayReport, open_journal, replay_files
-from algowatch.monitor import Monitor
+from algowatch.monitor import Monitor, MonitorFigures
+from algowatch.server._render import render_snapshot
 from algowatch.settings import Settings, load_settings
 
 __all__ = ["replay"]
@@ -39,30 +40,42 @@ def _number(value: Any) -> str:
     return f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
 
 
-# (label, section or None for top level, field, format)
-_ROWS: Final[tuple[tuple[str, str | None, str, _Format], ...]] = (
-    ("Events applied", None, "events_applied", _number),
-    ("Realized P&L", "trading", "realized_pnl", _money),
-    ("Unrealized P&L", "trading", "unrealized_pnl", _money),
-    ("Total P&L", "trading", "total_pnl", _money),
-    ("Fees", "trading", "fees", _money),
-    ("Trades", "trading", "num_trades", _number),
-    ("Win rate", "trading", "win_rate", _percent),
-    ("Profit factor", "trading", "profit_factor", _number),
-    ("Max drawdown", "trading", "max_drawdown", _percent),
-    ("Current drawdown", "trading", "current_drawdown", _percent),
-    ("Sharpe ratio", "trading", "sharpe_ratio", _number),
-    ("Sortino ratio", "trading", "sortino_ratio", _number),
-    ("Orders submitted", "execution", "orders_submitted", _number),
-    ("Fill rate", "execution", "fill_rate", _percent),
-    ("Partial fill rate", "execution", "partial_fill_rate", _percent),
-    ("Rejection rate", "execution", "rejection_rate", _percent),
-    ("Average slippage (bps)", "execution", "avg_slippage_bps", _number),
-    ("Order to ack (ms)", "execution", "order_to_ack_ms", _number),
-    ("Order to fill (ms)", "execution", "order_to_fill_ms", _number),
-    ("Market data latency (ms)", "execution", "market_data_latency_ms", _number),
-    ("Signals", "signals", "signals_total", _number),
-    ("Signal accuracy", "signals", "signal_accuracy", _percent),
+# (label, the figure, format); the table reads the typed figures, the JSON is the service's
+_ROWS: Final[tuple[tuple[str, Callable[[MonitorFigures], Any], _Format], ...]] = (
+    ("Events applied", lambda f: f.events_applied, _number),
+    ("Realized P&L", lambda f: f.portfolio.trading.realized_pnl, _money),
+    ("Unrealized P&L", lambda f: f.portfolio.trading.unrealized_pnl, _money),
+    ("Total P&L", lambda f: f.portfolio.trading.total_pnl, _money),
+    ("Fees", lambda f: f.portfolio.trading.fees, _money),
+    ("Trades", lambda f: f.portfolio.trading.trades, _number),
+    ("Win rate", lambda f: f.portfolio.trading.win_rate, _percent),
+    ("Profit factor", lambda f: f.portfolio.trading.profit_factor, _number),
+    ("Max drawdown", lambda f: f.portfolio.trading.max_drawdown, _percent),
+    ("Current drawdown", lambda f: f.portfolio.trading.current_drawdown, _percent),
+    ("Sharpe ratio", lambda f: f.portfolio.trading.sharpe_ratio, _number),
+    ("Sortino ratio", lambda f: f.portfolio.trading.sortino_ratio, _number),
+    ("Orders submitted", lambda f: f.portfolio.execution.orders_submitted, _number),
+    ("Fill rate", lambda f: f.portfolio.execution.fill_rate, _percent),
+    ("Partial fill rate", lambda f: f.portfolio.execution.partial_fill_rate, _percent),
+    ("Rejection rate", lambda f: f.portfolio.execution.rejection_rate, _percent),
+    ("Average slippage (bps)", lambda f: f.portfolio.execution.mean_slippage_bps, _number),
+    (
+        "Order to ack (ms)",
+        lambda f: f.portfolio.execution.mean_ack_latency_seconds * 1e3,
+        _number,
+    ),
+    (
+        "Order to fill (ms)",
+        lambda f: f.portfolio.execution.mean_fill_latency_seconds * 1e3,
+        _number,
+    ),
+    (
+        "Market data latency (ms)",
+        lambda f: f.portfolio.execution.mean_market_data_latency_seconds * 1e3,
+        _number,
+    ),
+    ("Signals", lambda f: f.portfolio.signals.signals, _number),
+    ("Signal accuracy", lambda f: f.portfolio.signals.accuracy, _percent),
 )
 
 
@@ -72,15 +85,13 @@ def _cell(value: Any, fmt: _Format) -> str:
     return fmt(value)
 
 
-def _summary(snapshot: dict[str, Any], report: ReplayReport) -> Table:
-    currency = snapshot.get("currency", "")
-    table = Table(title=f"Replay summary ({currency})", title_justify="left")
+def _summary(figures: MonitorFigures, report: ReplayReport) -> Table:
+    table = Table(title=f"Replay summary ({figures.currency})", title_justify="left")
     table.add_column("Metric")
     table.add_column("Value", justify="right")
-    for label, section, key, fmt in _ROWS:
-        source = snapshot if section is None else snapshot.get(section, {})
-        table.add_row(label, _cell(source.get(key), fmt))
-    anomalies: dict[str, int] = snapshot.get("anomalies") or {}
+    for label, figure, fmt in _ROWS:
+        table.add_row(label, _cell(figure(figures), fmt))
+    anomalies = figures.anomalies
     detail = ", ".join(f"{kind} {count}" for kind, count in sorted(anomalies.items()) if count)
     total = sum(anomalies.values())
     table.add_row("Anomalies", f"{total:,}" + (f" ({detail})" if detail else ""))
@@ -181,11 +192,11 @@ def replay(
     if report.stopped:
         msg = "stopped at the first bad line (--strict)"
         raise click.ClickException(msg)
-    snapshot = monitor.snapshot()
+    figures = monitor.figures()
     if as_json:
-        click.echo(json.dumps(snapshot, indent=2, allow_nan=False))
+        click.echo(json.dumps(render_snapshot(figures), indent=2, allow_nan=False))
     else:
-        Console(soft_wrap=True).print(_summary(snapshot, report))
+        Console(soft_wrap=True).print(_summary(figures, report))
     if report.invalid:
         noun = "line was" if report.invalid == 1 else "lines were"
         msg = (

@@ -3,9 +3,9 @@
 :class:`HealthRunner` runs the checks configured in ``[[health.checks]]`` (plus any
 :class:`Check` passed in) concurrently in the background, each bounded by its
 timeout, and serves cached results; :func:`algowatch.server.routes.health_router` renders them
-as ``/health``, ``/ready`` and ``/live`` (this package imports no web framework), and
-:class:`SystemCollector` exposes the psutil samples to Prometheus (the checks themselves are
-exported by :class:`algowatch.exporters.HealthCollector`).
+as ``/health``, ``/ready`` and ``/live`` (this package imports no web framework).
+Prometheus exports them from :mod:`algowatch.exporters` (``HealthCollector`` for the
+checks, ``SystemCollector`` for the psutil samples).
 
 .. versionadded:: 0.1.0
 """
@@ -30,7 +30,6 @@ from algowatch.health.freshness import (
     TradingHours,
 )
 from algowatch.health.journal import JournalCheck
-from algowatch.health.metrics import SystemCollector
 from algowatch.health.runner import HealthRunner, HealthStatus, build_checks
 from algowatch.health.system import SystemMetrics, SystemSampler
 
@@ -54,7 +53,6 @@ __all__ = [
     "Outcome",
     "PostgresCheck",
     "RedisCheck",
-    "SystemCollector",
     "SystemMetrics",
     "SystemSampler",
     "TradingHours",

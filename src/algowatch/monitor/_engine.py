@@ -7,13 +7,21 @@ import heapq
 import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
 from algowatch import events as ev
+from algowatch.analytics.returns import ReturnsSummary, summary
 from algowatch.clock import Clock
-from algowatch.monitor import _views
+from algowatch.monitor import _readout
+from algowatch.monitor._figures import (
+    MonitorFigures,
+    OrderFigures,
+    ScopeFigures,
+    TradeFigures,
+)
 from algowatch.monitor._histogram import Histogram
 from algowatch.monitor._scope import Scope
 from algowatch.monitor._types import (
@@ -77,7 +85,7 @@ class Monitor:
     clock
         The wall clock of a live service. ``None`` (replay) means "now" is the
         time of the latest event; with a clock, ``as_of`` and the rollover of
-        "today" in :meth:`snapshot` follow the clock, while the state itself
+        "today" in :meth:`figures` follow the clock, while the state itself
         only ever follows event time.
 
     Examples
@@ -88,7 +96,7 @@ class Monitor:
     >>> m.apply_many([f.submitted("o1", "AAPL", "buy", 10), f.filled("o1", 10, 100.0),
     ...               f.mark("AAPL", 101.0)])
     3
-    >>> m.snapshot()["trading"]["unrealized_pnl"]
+    >>> m.figures().portfolio.trading.unrealized_pnl
     10.0
 
     .. versionadded:: 0.1.0
@@ -141,6 +149,11 @@ class Monitor:
         self._session_start: int | None = None
         self._session_end: int | None = None
         self._events_applied = 0
+        # bumped by every apply (a duplicate changes the anomaly counts too): the figures
+        # are cached per version
+        self._version = 0
+        self._figures_cache: tuple[int, bool, MonitorFigures] | None = None
+        self._summaries: dict[Scope, tuple[Ledger, int, ReturnsSummary]] = {}
         self._max_event_ids = settings.max_event_ids
         self._max_recent_orders = settings.max_recent_orders
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -187,6 +200,7 @@ class Monitor:
         remembers the last ``settings.max_event_ids`` event ids for
         de-duplication (an older duplicate would be applied again).
         """
+        self._version += 1
         event_id = event.event_id
         if event_id is not None:
             seen = self._seen
@@ -673,27 +687,144 @@ class Monitor:
             last_event_ts=self._last_event_ts,
         )
 
-    def snapshot(self) -> dict[str, Any]:
-        """Return the whole state as JSON-ready values (see ``docs/snapshot.md``).
+    def figures(self) -> MonitorFigures:
+        """Return the whole state as frozen, typed figures in base units.
 
-        Undefined values (NaN, ±inf) are ``None``.
+        Computed once per applied event and cached: reading twice without an
+        event in between costs nothing. With a wall clock, ``as_of_ts`` follows
+        the clock and the daily figures restart when the clock leaves the session.
+
+        .. versionadded:: 0.2.0
         """
-        return _views.snapshot(self)
+        clock = self._clock
+        now = clock.time_ns() if clock is not None else self._last_event_ts
+        today = self._is_today()
+        cached = self._figures_cache
+        if cached is None or cached[0] != self._version or cached[1] != today:
+            cached = self._figures_cache = (self._version, today, self._build(now, today))
+        built = cached[2]
+        if built.as_of_ts == now:
+            return built
+        return MonitorFigures(
+            as_of_ts=now,
+            currency=built.currency,
+            events_applied=built.events_applied,
+            session_start_ts=built.session_start_ts,
+            session_end_ts=built.session_end_ts,
+            session_timezone=built.session_timezone,
+            portfolio=built.portfolio,
+            strategies=built.strategies,
+            accounts=built.accounts,
+            positions=built.positions,
+            equity_curve=built.equity_curve,
+            anomalies=built.anomalies,
+        )
 
-    def positions(self) -> list[dict[str, Any]]:
-        """Return open positions of the whole portfolio, sorted by account and symbol."""
-        rows: list[dict[str, Any]] = _views.clean(_views.positions(self))
-        return rows
+    def _is_today(self) -> bool:
+        # with a wall clock, a session with no events yet is still "today": daily figures restart
+        end = self._session_end
+        if self._clock is None or end is None:
+            return True
+        return self._clock.time_ns() < end
 
-    def trades(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return recent closed round trips, newest first."""
+    def _summary(self, scope: Scope) -> ReturnsSummary:
+        # the session returns change only when a session closes: keep their summary till then
+        ledger = scope.ledger
+        cached = self._summaries.get(scope)
+        if cached is None or cached[0] is not ledger or cached[1] != ledger.sessions_closed:
+            settings = self.settings
+            result = summary(
+                list(ledger.session_returns),
+                risk_free=settings.risk_free,
+                periods_per_year=settings.periods_per_year,
+                confidence=0.95,
+            )
+            cached = self._summaries[scope] = (ledger, ledger.sessions_closed, result)
+        return cached[2]
+
+    def _scope_figures(self, scope: Scope, today: bool) -> ScopeFigures:
+        open_orders = self._overall.open_orders if scope.shared else scope.open_orders
+        account = _readout.reported(scope, self._accounts_reported)
+        return ScopeFigures(
+            trading=_readout.trading(
+                scope, self._prices, self._summary(scope), account, today=today
+            ),
+            execution=_readout.execution(scope.execution, open_orders),
+            signals=_readout.signals(scope.signals),
+        )
+
+    def _build(self, now: int | None, today: bool) -> MonitorFigures:
+        return MonitorFigures(
+            as_of_ts=now,
+            currency=self.settings.currency,
+            events_applied=self._events_applied,
+            session_start_ts=self._session_start,
+            session_end_ts=self._session_end,
+            session_timezone=self.settings.session_timezone,
+            portfolio=self._scope_figures(self._overall, today),
+            # read-only views: one cached object is shared by every reader until the next event
+            strategies=MappingProxyType(
+                {
+                    name: self._scope_figures(scope, today)
+                    for name, scope in sorted(self._strategies.items())
+                }
+            ),
+            accounts=MappingProxyType(
+                {
+                    name: self._scope_figures(scope, today)
+                    for name, scope in sorted(self._accounts.items())
+                }
+            ),
+            positions=_readout.positions(
+                self._overall.ledger, self._prices, self._symbol_labels.names
+            ),
+            equity_curve=tuple(self._equity_points()),
+            anomalies=MappingProxyType(dict(sorted(self._anomalies.items()))),
+        )
+
+    def trade_figures(self, *, offset: int = 0, limit: int = 100) -> list[TradeFigures]:
+        """Return recent closed round trips, newest first.
+
+        .. versionadded:: 0.2.0
+        """
         newest = itertools.islice(reversed(self._trades), offset, offset + limit)
-        rows: list[dict[str, Any]] = _views.clean([trade.to_dict() for trade in newest])
-        return rows
+        return [_readout.trade(record) for record in newest]
 
-    def orders(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return open and recently finished orders, newest submission first."""
+    def order_figures(self, *, offset: int = 0, limit: int = 100) -> list[OrderFigures]:
+        """Return open and recently finished orders, newest submission first.
+
+        .. versionadded:: 0.2.0
+        """
         candidates = itertools.chain(self._open.values(), self._finished.values())
         newest = heapq.nlargest(offset + limit, candidates, key=lambda order: order.ts_submitted)
-        rows: list[dict[str, Any]] = _views.clean([order.to_dict() for order in newest[offset:]])
-        return rows
+        return [_readout.order(order) for order in newest[offset:]]
+
+    # the JSON views: the service's renderings of the figures, for convenience
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the JSON snapshot (``docs/snapshot.md``): :meth:`figures`, rendered.
+
+        The rendering is the service's (``algowatch.server``); undefined values (NaN,
+        ±inf) are ``None``.
+        """
+        from algowatch.server._render import render_snapshot  # noqa: PLC0415 - the edge's
+
+        return render_snapshot(self.figures())
+
+    def positions(self) -> list[dict[str, Any]]:
+        """Return the open positions as JSON rows (sorted by account and symbol)."""
+        from algowatch.server._render import render_positions  # noqa: PLC0415 - the edge's
+
+        return render_positions(self.figures().positions)
+
+    def trades(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Return recent closed round trips as JSON rows, newest first."""
+        from algowatch.server._render import render_trades  # noqa: PLC0415 - the edge's
+
+        return render_trades(self.trade_figures(offset=offset, limit=limit))
+
+    def orders(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Return open and recently finished orders as JSON rows, newest submission first."""
+        from algowatch.server._render import render_orders  # noqa: PLC0415 - the edge's
+
+        return render_orders(self.order_figures(offset=offset, limit=limit))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
 
 from mypy_extensions import mypyc_attr
 
@@ -71,28 +70,6 @@ class TradeRecord:
         self.exit_notional = 0.0
         self.exit_quantity = 0.0
         self.max_quantity = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the trade as JSON-ready values (prices are volume-weighted)."""
-        from algowatch.events import format_timestamp  # noqa: PLC0415 - keeps import graph flat
-
-        return {
-            "account": self.account,
-            "symbol": self.symbol,
-            "strategy": self.strategy,
-            "side": self.side,
-            "quantity": self.max_quantity,
-            "entry_time": format_timestamp(self.entry_ts),
-            "exit_time": format_timestamp(self.exit_ts),
-            "entry_price": self.entry_notional / self.entry_quantity
-            if self.entry_quantity
-            else None,
-            "exit_price": self.exit_notional / self.exit_quantity if self.exit_quantity else None,
-            "pnl": self.pnl,
-            "fees": self.fees,
-            "fills": self.fills,
-            "duration_seconds": (self.exit_ts - self.entry_ts) / 1e9,
-        }
 
 
 @mypyc_attr(serializable=True)  # copied when a scope stops sharing
@@ -151,6 +128,7 @@ class Ledger:
         self.session_open_equity = starting_capital
         self.session_returns: deque[float] = deque(maxlen=window)
         self.trades_today = 0
+        self.sessions_closed = 0  # the figures cache the returns summary until the next close
         self.closed_trades: list[TradeRecord] = []  # drained by the engine after each fill
 
     # ----------------------------------------------------------------- equity
@@ -343,6 +321,7 @@ class Ledger:
         self.session_returns.append(result)
         self.session_open_equity = equity
         self.trades_today = 0
+        self.sessions_closed += 1
         return result
 
 

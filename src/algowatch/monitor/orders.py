@@ -32,7 +32,7 @@ Definitions (``DESIGN.md``, ``ANALYTICS.md``):
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
 
@@ -94,35 +94,6 @@ class ExecutionStats:
         self.spread_sum = 0.0
         self.impact_sum = 0.0
         self.impact_notional = 0.0
-
-    def view(self, open_orders: int) -> dict[str, Any]:
-        """Return the original design's ``ExecutionMetrics`` fields (latencies in ms)."""
-        submitted = self.submitted
-        return {
-            "order_to_ack_ms": _mean(self.ack_sum, self.ack_count) * 1e3,
-            "order_to_fill_ms": _mean(self.fill_latency_sum, self.fill_latency_count) * 1e3,
-            "market_data_latency_ms": _mean(self.market_data_sum, self.market_data_count) * 1e3,
-            "avg_slippage_bps": _mean(self.slippage_sum, self.slippage_notional),
-            "slippage_vs_arrival": self.slippage_cost if self.slippage_notional else math.nan,
-            "slippage_vs_vwap": _mean(self.vwap_sum, self.vwap_notional),
-            "fill_rate": _mean(self.filled, submitted),
-            "partial_fill_rate": _mean(self.partially_filled, submitted),
-            "rejection_rate": _mean(self.rejected, submitted),
-            "realized_spread_bps": _mean(self.spread_sum, self.impact_notional),
-            "price_impact_bps": _mean(self.impact_sum, self.impact_notional),
-            "implementation_shortfall": self.shortfall if self.shortfall_notional else math.nan,
-            "implementation_shortfall_bps": _mean(self.shortfall * 1e4, self.shortfall_notional),
-            "orders_submitted": submitted,
-            "orders_filled": self.filled,
-            "orders_partially_filled": self.partially_filled,
-            "orders_rejected": self.rejected,
-            "orders_canceled": self.canceled,
-            "orders_open": open_orders,
-        }
-
-
-def _mean(total: float, weight: float) -> float:
-    return total / weight if weight else math.nan
 
 
 class OrderState:
@@ -267,27 +238,3 @@ class OrderState:
                 stats.shortfall += shortfall
                 stats.shortfall_notional += decision * self.quantity  # type: ignore[operator]
         return latency, slippage
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the order as JSON-ready values."""
-        from algowatch.events import format_timestamp  # noqa: PLC0415 - only for views
-
-        return {
-            "order_id": self.order_id,
-            "symbol": self.symbol,
-            "side": self.side,
-            "order_type": self.order_type,
-            "quantity": self.quantity,
-            "filled_quantity": self.filled,
-            "average_price": self.average_price(),
-            "fees": self.fees,
-            "status": self.status,
-            "strategy": self.strategy,
-            "account": self.account,
-            "submitted_time": format_timestamp(self.ts_submitted),
-            "acknowledged_time": format_timestamp(self.ts_ack) if self.ts_ack else None,
-            "updated_time": format_timestamp(self.last_ts),
-            "arrival_price": self.arrival,
-            "decision_price": self.decision,
-            "slippage_bps": self.slippage_bps(),
-        }

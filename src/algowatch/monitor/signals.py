@@ -26,7 +26,6 @@ long, -1 short, 0 flat; ``c`` = confidence, 1 when absent). Each
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from typing import Any
 
 from mypy_extensions import mypyc_attr
 
@@ -81,9 +80,10 @@ class SignalStats:
         self.decay: dict[int, list[int]] = {}  # bars_held -> [hits, outcomes]
         self.symbol_columns: OrderedDict[str, float] = OrderedDict()
         self.rows: deque[tuple[float, ...]] = deque(maxlen=window)
-        # bumped by every change to the windows; the snapshot caches what it derives from them
+        # bumped by every change to the windows; the figures cache what they derive from them:
+        # (version, (volatility, decay rate, half-life, autocorrelation, inter-correlation))
         self.version = 0
-        self.cached_windows: tuple[int, dict[str, Any]] | None = None
+        self.cached_windows: tuple[int, tuple[float, float, float, float, float]] | None = None
 
     def add_signal(self, symbol: str, direction: str, confidence: float | None) -> None:
         """Count a signal and add its strength to the rolling windows."""
@@ -132,19 +132,3 @@ class SignalStats:
                 bucket = self.decay[min(bars_held, MAX_HORIZON_BARS)] = [0, 0]
             bucket[0] += hit
             bucket[1] += 1
-
-    def base_view(self) -> dict[str, Any]:
-        """Return the fields that need no analytics (means and rates)."""
-        return {
-            "signal_accuracy": _ratio(self.profitable, self.pnl_known),
-            "direction_accuracy": _ratio(self.direction_hits, self.matched),
-            "avg_bars_to_profit": _ratio(self.bars_to_profit_sum, self.bars_to_profit_count),
-            "avg_bars_held": _ratio(self.bars_held_sum, self.bars_held_count),
-            "avg_signal_confidence": _ratio(self.confidence_sum, self.confidence_count),
-            "signals_total": self.signals,
-            "outcomes_total": self.outcomes,
-        }
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else float("nan")

@@ -2,13 +2,13 @@
 
 A pure decision core (:mod:`algowatch.risk.decision`) and an I/O shell
 (:class:`RiskGuard`) that audits, logs, persists, publishes and calls hooks.
-Its HTTP routes live in :func:`algowatch.server.routes.risk_router` (this package imports no web
-framework). See ``docs/risk.md``.
+Its HTTP routes live in :func:`algowatch.server.routes.risk_router` and its metrics are
+exported by :class:`algowatch.exporters.RiskCollector` (this package imports neither a web
+framework nor prometheus_client). See ``docs/risk.md``.
 
 .. versionadded:: 0.1.0
 """
 
-from algowatch.risk.collector import RiskCollector
 from algowatch.risk.decision import (
     LEVELS,
     LIMITS,
@@ -33,7 +33,6 @@ __all__ = [
     "Level",
     "LimitStatus",
     "RiskAlert",
-    "RiskCollector",
     "RiskGuard",
     "RiskInputs",
     "RiskState",

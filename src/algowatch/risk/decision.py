@@ -1,8 +1,9 @@
 """The risk guard's decision core: pure, synchronous, no I/O and no clock reads.
 
 :func:`evaluate` takes the previous :class:`RiskState`, what the guard can see
-now (:class:`RiskInputs`: the Monitor's snapshot, the health report, the last
-heartbeat and order times, and the time) and the limits, and returns the next
+now (:class:`RiskInputs`: the portfolio's typed figures from
+:meth:`Monitor.figures <algowatch.monitor.Monitor.figures>`, the health report, the
+last heartbeat and order times, and the time) and the limits, and returns the next
 state plus the :class:`RiskAlert` list of level changes. The I/O shell
 (:class:`~algowatch.risk.guard.RiskGuard`) turns alerts into effects.
 
@@ -33,10 +34,12 @@ clears only after it has been false for ``recovery_seconds``. ``flatten``
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from algowatch.monitor import ScopeFigures
 from algowatch.settings import RiskSettings
 
 __all__ = [
@@ -87,8 +90,9 @@ class RiskInputs:
     ----------
     now_ns
         The time of the evaluation (UNIX ns) from the injected clock.
-    snapshot
-        :meth:`Monitor.snapshot` (``trading`` and ``execution`` are read).
+    figures
+        The portfolio's figures (``Monitor.figures().portfolio``: ``trading`` and
+        ``execution`` are read), or ``None`` when there is no engine to judge.
     health
         The ``/health`` report, or ``None`` when no health runner is wired.
     heartbeats
@@ -98,7 +102,7 @@ class RiskInputs:
     """
 
     now_ns: int
-    snapshot: Mapping[str, Any]
+    figures: ScopeFigures | None = None
     health: Mapping[str, Any] | None = None
     heartbeats: Mapping[str, int] = field(default_factory=dict)
     last_order_ts: int | None = None
@@ -171,11 +175,9 @@ class RiskState:
         )
 
 
-def _number(section: Any, key: str) -> float | None:
-    if not isinstance(section, Mapping):
-        return None
-    value = section.get(key)
-    return float(value) if isinstance(value, int | float) else None
+def _defined(value: float) -> float | None:
+    # an undefined figure (NaN, inf) is no observation: the limit keeps its level
+    return float(value) if math.isfinite(value) else None
 
 
 def _numeric_level(
@@ -254,7 +256,7 @@ def _age_seconds(now: int, ts: int | None) -> float | None:
 
 def _observe(state: RiskState, inputs: RiskInputs, s: RiskSettings) -> dict[str, LimitStatus]:
     now = inputs.now_ns
-    trading = inputs.snapshot.get("trading")
+    trading = inputs.figures.trading if inputs.figures is not None else None
     prev = {name: state.limits.get(name, LimitStatus()) for name in LIMITS}
     out: dict[str, LimitStatus] = {}
 
@@ -263,8 +265,9 @@ def _observe(state: RiskState, inputs: RiskInputs, s: RiskSettings) -> dict[str,
         since = prev[name].since_ns if level == prev[name].level else now
         out[name] = LimitStatus(level=level, value=value, limit=limit, since_ns=since)
 
-    numeric("max_drawdown", _number(trading, "current_drawdown"), s.max_drawdown, "flatten")
-    daily = _number(trading, "daily_pnl")
+    drawdown = _defined(trading.current_drawdown) if trading is not None else None
+    numeric("max_drawdown", drawdown, s.max_drawdown, "flatten")
+    daily = _defined(trading.daily_pnl) if trading is not None else None
     numeric(
         "daily_loss", None if daily is None else max(0.0, -daily), s.daily_loss_limit, "flatten"
     )
@@ -304,12 +307,12 @@ def _observe(state: RiskState, inputs: RiskInputs, s: RiskSettings) -> dict[str,
 def _samples(
     state: RiskState, inputs: RiskInputs, s: RiskSettings
 ) -> tuple[tuple[int, float, float], ...]:
-    execution = inputs.snapshot.get("execution")
-    submitted = _number(execution, "orders_submitted")
-    rejected = _number(execution, "orders_rejected")
     samples = list(state.order_samples)
-    if submitted is None or rejected is None:
+    if inputs.figures is None:
         return tuple(samples)
+    execution = inputs.figures.execution
+    submitted = float(execution.orders_submitted)
+    rejected = float(execution.orders_rejected)
     if samples and (submitted < samples[-1][1] or rejected < samples[-1][2]):
         samples = []  # the counters went back (a new session or a fresh monitor)
     samples.append((inputs.now_ns, submitted, rejected))
@@ -334,9 +337,13 @@ def evaluate(
 
     Examples
     --------
+    >>> import dataclasses
+    >>> from algowatch.monitor import Monitor
+    >>> portfolio = Monitor().figures().portfolio
+    >>> trading = dataclasses.replace(portfolio.trading, current_drawdown=0.12)
+    >>> figures = dataclasses.replace(portfolio, trading=trading)
     >>> s = RiskSettings(max_drawdown=0.10)
-    >>> snap = {"trading": {"current_drawdown": 0.12}, "execution": {}}
-    >>> state, alerts = evaluate(RiskState(), RiskInputs(now_ns=1, snapshot=snap), s)
+    >>> state, alerts = evaluate(RiskState(), RiskInputs(now_ns=1, figures=figures), s)
     >>> state.level, state.latched, alerts[0].limit
     ('flatten', True, 'max_drawdown')
     """

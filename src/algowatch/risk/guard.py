@@ -15,7 +15,7 @@ turns every alert into its effects, in this order:
    logged and counted, never raised.
 
 The metrics are read from the guard at scrape time by
-:class:`~algowatch.risk.collector.RiskCollector`.
+:class:`algowatch.exporters.RiskCollector`.
 
 State survives a restart through ``risk-state.json`` in the data folder (not
 rebuilt from the journal: the latch is an operator decision, not a function of
@@ -26,6 +26,7 @@ the events).
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -41,6 +42,7 @@ import structlog
 from algowatch import events as ev
 from algowatch.clock import Clock, SystemClock
 from algowatch.logging import log_kill_switch, log_risk_alert
+from algowatch.monitor import ScopeFigures
 from algowatch.risk.decision import (
     Level,
     RiskAlert,
@@ -57,6 +59,14 @@ __all__ = ["STATE_FILE", "AuditAppender", "RiskGuard"]
 
 STATE_FILE = "risk-state.json"
 _RECENT_ALERTS = 50
+_RISK_STATE_KEYS = (
+    "portfolio_value",
+    "current_drawdown",
+    "daily_pnl",
+    "gross_exposure",
+    "net_exposure",
+    "num_positions",
+)
 _log = structlog.get_logger("algowatch.risk")
 
 
@@ -101,6 +111,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def _risk_state(figures: ScopeFigures | None) -> dict[str, float | int | None]:
+    # what the audit record keeps of the portfolio (the snapshot's names, null if undefined)
+    if figures is None:
+        return dict.fromkeys(_RISK_STATE_KEYS)
+    t = figures.trading
+
+    def defined(value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    return {
+        "portfolio_value": defined(t.portfolio_value),
+        "current_drawdown": defined(t.current_drawdown),
+        "daily_pnl": defined(t.daily_pnl),
+        "gross_exposure": defined(t.gross_exposure),
+        "net_exposure": defined(t.net_exposure),
+        "num_positions": t.open_positions,
+    }
+
+
 def _default_log(alert: RiskAlert) -> None:
     details = alert.to_dict()
     details.pop("limit")
@@ -133,13 +162,16 @@ class RiskGuard:
 
     Examples
     --------
+    >>> import dataclasses
+    >>> from algowatch.monitor import Monitor
     >>> from algowatch.testing import FakeClock
     >>> seen = []
     >>> guard = RiskGuard(
     ...     RiskSettings(max_drawdown=0.1), clock=FakeClock(), hooks=[seen.append], log=print
     ... )
-    >>> snapshot = {"trading": {"current_drawdown": 0.2}, "execution": {}}
-    >>> guard.check(snapshot)[0].level  # doctest: +ELLIPSIS
+    >>> portfolio = Monitor().figures().portfolio
+    >>> trading = dataclasses.replace(portfolio.trading, current_drawdown=0.2)
+    >>> guard.check(dataclasses.replace(portfolio, trading=trading))[0].level  # doctest: +ELLIPSIS
     RiskAlert(ts_ns=..., limit='max_drawdown', level='flatten', previous='ok', ...)
     'flatten'
     >>> guard.level, seen[0]["limit"]
@@ -239,18 +271,25 @@ class RiskGuard:
 
     def check(
         self,
-        snapshot: Mapping[str, Any],
+        figures: ScopeFigures | None,
         *,
         health: Mapping[str, Any] | None = None,
         heartbeats: Mapping[str, int] | None = None,
         last_order_ts: int | None = None,
     ) -> list[RiskAlert]:
-        """Evaluate the limits now; apply the effects of each alert and return the alerts."""
+        """Evaluate the limits now; apply the effects of each alert and return the alerts.
+
+        ``figures`` is the portfolio's (``Monitor.figures().portfolio``), or ``None``
+        when only the health report and heartbeats are judged.
+
+        .. versionchanged:: 0.2.0
+           Takes the typed figures instead of the snapshot dict.
+        """
         if not self.settings.enabled:
             return []
         inputs = RiskInputs(
             now_ns=self.clock.time_ns(),
-            snapshot=snapshot,
+            figures=figures,
             health=health,
             heartbeats=heartbeats or {},
             last_order_ts=last_order_ts,
@@ -260,7 +299,7 @@ class RiskGuard:
             self.state, alerts = evaluate(previous, inputs, self.settings)
             self.checks += 1
             self.last_health = health
-            self._apply(alerts, previous.level, snapshot)
+            self._apply(alerts, previous.level, figures)
         return alerts
 
     def reset(self, *, by: str, reason: str) -> RiskAlert:
@@ -285,7 +324,7 @@ class RiskGuard:
         self,
         alerts: Sequence[RiskAlert],
         previous_level: Level,
-        snapshot: Mapping[str, Any] | None,
+        figures: ScopeFigures | None,
         *,
         audited: bool = False,
     ) -> None:
@@ -301,7 +340,7 @@ class RiskGuard:
             )
         for alert in alerts:
             if not audited and self.audit is not None:
-                self._audit(alert, previous_level, snapshot)
+                self._audit(alert, previous_level, figures)
             self._log(alert)
             self.alerts.append(alert)
             self.alert_counts[(alert.limit, alert.level)] += 1
@@ -310,12 +349,9 @@ class RiskGuard:
             self._publish(alert)
             self._call_hooks(alert)
 
-    def _audit(
-        self, alert: RiskAlert, previous_level: Level, snapshot: Mapping[str, Any] | None
-    ) -> None:
+    def _audit(self, alert: RiskAlert, previous_level: Level, figures: ScopeFigures | None) -> None:
         assert self.audit is not None
         engaged = alert.guard_level == "flatten" and previous_level != "flatten"
-        trading = (snapshot or {}).get("trading") or {}
         self.audit.append(
             "kill_switch" if engaged else "decision",
             decision_type="risk_level",
@@ -328,17 +364,7 @@ class RiskGuard:
             observed=alert.value,
             threshold=alert.threshold,
             limits_in_force=_limits_dict(self.settings),
-            risk_state={
-                key: trading.get(key)
-                for key in (
-                    "portfolio_value",
-                    "current_drawdown",
-                    "daily_pnl",
-                    "gross_exposure",
-                    "net_exposure",
-                    "num_positions",
-                )
-            },
+            risk_state=_risk_state(figures),
         )
 
     def _publish(self, alert: RiskAlert) -> None:

@@ -14,9 +14,14 @@ from prometheus_client import CollectorRegistry
 
 from algowatch import __version__, health
 from algowatch.clock import Clock, SystemClock
-from algowatch.exporters import JournalCollector, metrics_endpoint, register_collectors
+from algowatch.exporters import (
+    JournalCollector,
+    RiskCollector,
+    SystemCollector,
+    metrics_endpoint,
+    register_collectors,
+)
 from algowatch.monitor import Monitor
-from algowatch.risk import RiskCollector
 from algowatch.server import _ingest, routes
 from algowatch.server._auth import check_bind, protected
 from algowatch.server._metrics import HttpCollector, IngestCollector
@@ -122,7 +127,7 @@ def create_app(
     registry.register(JournalCollector(service.journal_state))
     registry.register(HttpCollector(http_stats))
     if settings.health.system_metrics:
-        registry.register(health.SystemCollector(service.health))
+        registry.register(SystemCollector(service.health))
     if service.risk_guard is not None:
         registry.register(RiskCollector(service.risk_guard))
     app.state.registry = registry

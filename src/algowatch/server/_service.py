@@ -21,6 +21,7 @@ from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
 from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
 from algowatch.server._pipeline import IngestPipeline, IngestResult
+from algowatch.server._render import render_snapshot
 from algowatch.server._stream import SnapshotBroadcaster
 from algowatch.settings import Settings
 
@@ -92,7 +93,7 @@ class Service:
         self.journal: Journal | None = None
         self.pipeline: IngestPipeline | None = None
         self.broadcaster = SnapshotBroadcaster(
-            monitor.snapshot,
+            lambda: render_snapshot(monitor.figures()),
             interval_seconds=settings.server.stream_interval_seconds,
             queue_size=settings.server.stream_queue_size,
         )
@@ -191,13 +192,13 @@ class Service:
         guard = self.risk_guard
         if guard is None:
             return []
-        snapshot = self.monitor.snapshot()
+        figures = self.monitor.figures().portfolio
         seen = self.monitor.last_seen()
         health = self.health.report()
         return await run_in_threadpool(
             partial(
                 guard.check,
-                snapshot,
+                figures,
                 health=health,
                 heartbeats=seen.heartbeats,
                 last_order_ts=seen.last_order_ts,

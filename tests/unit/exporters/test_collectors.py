@@ -17,7 +17,7 @@ from algowatch.exporters import (
     encode_text,
     register_collectors,
 )
-from algowatch.monitor import Monitor
+from algowatch.monitor import Monitor, MonitorFigures
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
@@ -101,7 +101,7 @@ def test_undefined_ratios_are_nan_not_zero(monitor: Monitor) -> None:
     assert math.isnan(_value(_scrape(registry), "trading_sharpe_ratio"))
 
 
-def test_milliseconds_of_the_snapshot_are_exported_in_seconds(monitor: Monitor) -> None:
+def test_latencies_are_exported_in_seconds(monitor: Monitor) -> None:
     """The factory's 1 ms step: ack 1 ms after submit -> 0.001 s (B9)."""
     registry = CollectorRegistry()
     register_collectors(registry, monitor, process=False)
@@ -230,7 +230,7 @@ def test_engine_failure_fails_the_scrape() -> None:
     """If the engine cannot produce its state the scrape fails, so up == 0 fires."""
 
     class Broken(Monitor):
-        def snapshot(self) -> dict[str, Any]:
+        def figures(self) -> MonitorFigures:
             raise RuntimeError("state unavailable")
 
     registry = CollectorRegistry()
@@ -263,15 +263,15 @@ def test_register_does_not_collect() -> None:
     calls: list[str] = []
 
     class Counting(Monitor):
-        def snapshot(self) -> dict[str, Any]:
-            calls.append("snapshot")
-            return super().snapshot()
+        def figures(self) -> MonitorFigures:
+            calls.append("figures")
+            return super().figures()
 
     registry = CollectorRegistry()
     register_collectors(registry, Counting(), process=False)
     assert calls == []
     encode_text(registry)
-    assert calls == ["snapshot"]
+    assert calls == ["figures"]
 
 
 def test_symbols_past_the_cap_fold_into_other(clock: FakeClock) -> None:
@@ -298,6 +298,36 @@ def test_symbols_past_the_cap_fold_into_other(clock: FakeClock) -> None:
     assert len(position_symbols) <= 4
     quantities = [s.value for s in families["trading_position_quantity"].samples]
     assert sum(quantities) == 5.0  # nothing lost in folding
+
+
+def test_every_metric_folds_the_symbols_the_engine_folds(clock: FakeClock) -> None:
+    """The engine keeps the first max_symbols symbols it sees; no metric names a later one.
+
+    Seen in the order ZZZ, YYY, XXX, WWW, VVV with max_symbols=3: ZZZ, YYY and XXX
+    keep their names everywhere (an alphabetical cap would have kept VVV, WWW, XXX).
+    """
+    m = Monitor(MonitorSettings(max_symbols=3), clock=clock)
+    f = EventFactory(clock)
+    order = ["ZZZ", "YYY", "XXX", "WWW", "VVV"]
+    for i, symbol in enumerate(order):
+        m.apply_many(
+            [
+                f.mark(symbol, 10.0),
+                f.submitted(f"o{i}", symbol, "buy", 1, arrival_price=10.0),
+                f.filled(f"o{i}", 1, 10.0),
+            ]
+        )
+    registry = CollectorRegistry()
+    register_collectors(registry, m, process=False)
+    families = _scrape(registry)
+    expected = {"ZZZ", "YYY", "XXX", "other"}
+    for family in ("trading_orders", "trading_position_quantity"):
+        assert {s.labels["symbol"] for s in families[family].samples} == expected, family
+    marks = families["trading_last_mark_timestamp_seconds"].samples
+    assert {s.labels["symbol"] for s in marks} == expected
+    assert [p.label for p in m.figures().positions] == ["other", "other", "XXX", "YYY", "ZZZ"]
+    assert _value(families, "trading_position_quantity", account="default", symbol="other") == 2.0
+    assert _value(families, "algowatch_exporter_folded_series") == 2.0
 
 
 def test_encode_text_matches_generate_latest(monitor: Monitor) -> None:

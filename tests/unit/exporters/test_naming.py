@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 
 from algowatch.exporters import metric_name, naming_problems, register_collectors
-from algowatch.exporters._fields import FIELDS, NOT_EXPORTED
-from algowatch.monitor import Monitor
+from algowatch.exporters._scope_metrics import SCOPE_METRICS
+from algowatch.monitor import (
+    ExecutionFigures,
+    Monitor,
+    ScopeFigures,
+    SignalFigures,
+    TradingFigures,
+)
 from algowatch.testing import EventFactory, FakeClock
 
 
@@ -82,30 +89,39 @@ def test_every_family_of_a_real_registry_follows_the_rules(
     assert checked > 150
 
 
-def test_field_table_covers_the_snapshot_contract() -> None:
-    """Every snapshot field of the brief is exported or mapped to the metric carrying it."""
-    contract = {
-        "trading": "realized_pnl unrealized_pnl total_pnl daily_pnl total_return daily_return "
-        "sharpe_ratio sortino_ratio calmar_ratio current_drawdown max_drawdown var_95 "
-        "expected_shortfall num_trades_today num_trades win_rate profit_factor avg_win avg_loss "
-        "largest_win largest_loss expectancy num_positions gross_exposure net_exposure "
-        "buying_power_used buying_power portfolio_value high_water_mark starting_capital fees "
-        "reconciliation_gap avg_slippage avg_fill_time_ms order_rejection_rate",
-        "execution": "order_to_ack_ms order_to_fill_ms market_data_latency_ms avg_slippage_bps "
-        "slippage_vs_arrival slippage_vs_vwap fill_rate partial_fill_rate rejection_rate "
-        "realized_spread_bps price_impact_bps implementation_shortfall "
-        "implementation_shortfall_bps orders_submitted orders_filled orders_partially_filled "
-        "orders_rejected orders_canceled orders_open",
-        "signals": "signal_accuracy direction_accuracy avg_bars_to_profit avg_bars_held "
-        "avg_signal_confidence signal_volatility signal_decay_rate signal_half_life "
-        "signal_autocorrelation inter_signal_correlation signals_total outcomes_total",
+# Figures with no per-scope family of their own, and the metric that carries them.
+NOT_EXPORTED = {
+    "trading.equity": "trading_portfolio_value_usd (the reported equity when there is one)",
+    "trading.sessions": "trading_sharpe_ratio (undefined below two sessions)",
+    "execution.orders_filled": 'trading_orders_total{status="filled"}',
+    "execution.orders_partially_filled": 'trading_orders_total{status="partially_filled"}',
+    "execution.orders_rejected": 'trading_orders_total{status="rejected"}',
+    "execution.orders_canceled": 'trading_orders_total{status="canceled"}',
+    "signals.signals": "trading_signals_total",
+}
+
+
+def _numbered(cls: type, start: int) -> object:
+    # an instance whose every field holds a distinct number: a metric's value names its field
+    return cls(**{f.name: start + i for i, f in enumerate(dataclasses.fields(cls))})
+
+
+def test_scope_metrics_cover_every_figure_once() -> None:
+    """Each per-scope family reads a distinct figure; every figure is exported or listed."""
+    sections = {
+        "trading": (TradingFigures, 1_000),
+        "execution": (ExecutionFigures, 2_000),
+        "signals": (SignalFigures, 3_000),
     }
-    exported = {f"{f.section}.{f.key}" for f in FIELDS}
-    for section, keys in contract.items():
-        for key in keys.split():
-            dotted = f"{section}.{key}"
-            assert dotted in exported or dotted in NOT_EXPORTED, dotted
-    assert not exported & set(NOT_EXPORTED)
+    scope = ScopeFigures(**{k: _numbered(cls, start) for k, (cls, start) in sections.items()})
+    by_value = {
+        start + i: f"{section}.{f.name}"
+        for section, (cls, start) in sections.items()
+        for i, f in enumerate(dataclasses.fields(cls))
+    }
+    read = [by_value[metric.figure(scope)] for metric in SCOPE_METRICS]
+    assert len(read) == len(set(read))
+    assert sorted(set(by_value.values()) - set(read)) == sorted(NOT_EXPORTED)
 
 
 def test_every_exported_metric_is_documented() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from algowatch.exporters import HealthCollector
-from algowatch.health import HealthRunner, SystemCollector
+from algowatch.exporters import HealthCollector, SystemCollector
+from algowatch.health import HealthRunner
 from algowatch.monitor import LastSeen
 from algowatch.settings import load_settings
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import math
 
 import pytest
 
+from algowatch.monitor import Monitor, ScopeFigures
 from algowatch.risk import RiskInputs, RiskState, evaluate, level_rank, reset
 from algowatch.settings import RiskSettings
 
@@ -15,26 +17,39 @@ NS = 10**9
 S = RiskSettings(max_drawdown=0.20, daily_loss_limit=1000.0, recovery_seconds=30.0)
 
 
+EMPTY = Monitor().figures().portfolio
+
+
 def _snap(
-    drawdown: float | None = 0.0, daily_pnl: float | None = 0.0, **execution: Any
-) -> dict[str, Any]:
-    return {
-        "trading": {"current_drawdown": drawdown, "daily_pnl": daily_pnl},
-        "execution": execution,
-    }
+    drawdown: float | None = 0.0,
+    daily_pnl: float | None = 0.0,
+    *,
+    orders_submitted: int = 0,
+    orders_rejected: int = 0,
+) -> ScopeFigures:
+    # the portfolio's figures with the values the guard reads (None: undefined, NaN)
+    trading = dataclasses.replace(
+        EMPTY.trading,
+        current_drawdown=math.nan if drawdown is None else drawdown,
+        daily_pnl=math.nan if daily_pnl is None else daily_pnl,
+    )
+    execution = dataclasses.replace(
+        EMPTY.execution, orders_submitted=orders_submitted, orders_rejected=orders_rejected
+    )
+    return dataclasses.replace(EMPTY, trading=trading, execution=execution)
 
 
 def _walk(values: list[float], settings: RiskSettings = S) -> list[str]:
     state, levels = RiskState(), list[str]()
     for n, value in enumerate(values):
-        state, _ = evaluate(state, RiskInputs(now_ns=n * NS, snapshot=_snap(value)), settings)
+        state, _ = evaluate(state, RiskInputs(now_ns=n * NS, figures=_snap(value)), settings)
         levels.append(state.limits["max_drawdown"].level)
     return levels
 
 
 def test_evaluate_given_empty_snapshot_stays_ok() -> None:
     """No numbers (a fresh monitor) -> ok, no alerts."""
-    state, alerts = evaluate(RiskState(), RiskInputs(now_ns=0, snapshot={}), S)
+    state, alerts = evaluate(RiskState(), RiskInputs(now_ns=0, figures=None), S)
     assert state.level == "ok"
     assert alerts == []
 
@@ -59,7 +74,7 @@ def test_alerts_are_emitted_once_per_level_change() -> None:
     """Five evaluations with two changes produce two alerts with the right fields."""
     state, all_alerts = RiskState(), []
     for n, value in enumerate([0.01, 0.16, 0.16, 0.16, 0.05]):
-        state, alerts = evaluate(state, RiskInputs(now_ns=n * NS, snapshot=_snap(value)), S)
+        state, alerts = evaluate(state, RiskInputs(now_ns=n * NS, figures=_snap(value)), S)
         all_alerts += alerts
     assert [(a.limit, a.previous, a.level) for a in all_alerts] == [
         ("max_drawdown", "ok", "warn"),
@@ -72,8 +87,8 @@ def test_alerts_are_emitted_once_per_level_change() -> None:
 
 def test_flatten_latches_until_reset() -> None:
     """After flatten the guard stays flattened even when the drawdown recovers."""
-    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, snapshot=_snap(0.25)), S)
-    state, _ = evaluate(state, RiskInputs(now_ns=NS, snapshot=_snap(0.0)), S)
+    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, figures=_snap(0.25)), S)
+    state, _ = evaluate(state, RiskInputs(now_ns=NS, figures=_snap(0.0)), S)
     assert state.level == "flatten"
     assert state.latched
     assert state.limits["max_drawdown"].level == "ok"
@@ -84,25 +99,25 @@ def test_flatten_latches_until_reset() -> None:
 
 def test_reset_while_the_breach_persists_stops_entries() -> None:
     """Resetting with the drawdown still past the limit leaves stop_entries, not ok."""
-    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, snapshot=_snap(0.25)), S)
+    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, figures=_snap(0.25)), S)
     state, _ = reset(state, NS, by="bob", reason="inspecting")
     assert state.level == "stop_entries"
-    state, _ = evaluate(state, RiskInputs(now_ns=2 * NS, snapshot=_snap(0.25)), S)
+    state, _ = evaluate(state, RiskInputs(now_ns=2 * NS, figures=_snap(0.25)), S)
     assert state.level == "flatten"
 
 
 def test_daily_loss_uses_the_negative_daily_pnl() -> None:
     """A loss of 950 of a 1000 limit stops entries; a gain never triggers."""
-    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, snapshot=_snap(0, -950.0)), S)
+    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, figures=_snap(0, -950.0)), S)
     assert state.limits["daily_loss"].level == "stop_entries"
     assert state.limits["daily_loss"].value == 950.0
-    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, snapshot=_snap(0, 5000.0)), S)
+    state, _ = evaluate(RiskState(), RiskInputs(now_ns=0, figures=_snap(0, 5000.0)), S)
     assert state.limits["daily_loss"].level == "ok"
 
 
 def _orders(state: RiskState, now: int, submitted: int, rejected: int) -> RiskState:
     snap = _snap(orders_submitted=submitted, orders_rejected=rejected)
-    return evaluate(state, RiskInputs(now_ns=now * NS, snapshot=snap), S)[0]
+    return evaluate(state, RiskInputs(now_ns=now * NS, figures=snap), S)[0]
 
 
 def test_rejection_rate_needs_the_minimum_order_count() -> None:
@@ -130,13 +145,13 @@ def test_broker_down_from_health_check_clears_after_recovery_period() -> None:
     """A disconnected broker check stops entries; it clears 30 s after it reconnects."""
     down = {"checks": {"paper": {"kind": "broker", "status": "disconnected"}}}
     up = {"checks": {"paper": {"kind": "broker", "status": "connected"}}}
-    state, alerts = evaluate(RiskState(), RiskInputs(now_ns=0, snapshot={}, health=down), S)
+    state, alerts = evaluate(RiskState(), RiskInputs(now_ns=0, health=down), S)
     assert state.level == "stop_entries"
     assert alerts[0].limit == "broker_down"
     for t in (1, 10, 30):
-        state, alerts = evaluate(state, RiskInputs(now_ns=t * NS, snapshot={}, health=up), S)
+        state, alerts = evaluate(state, RiskInputs(now_ns=t * NS, health=up), S)
     assert state.level == "stop_entries"
-    state, alerts = evaluate(state, RiskInputs(now_ns=31 * NS, snapshot={}, health=up), S)
+    state, alerts = evaluate(state, RiskInputs(now_ns=31 * NS, health=up), S)
     assert state.level == "ok"
     assert [(a.limit, a.level) for a in alerts] == [("broker_down", "ok")]
 
@@ -144,7 +159,7 @@ def test_broker_down_from_health_check_clears_after_recovery_period() -> None:
 def test_broker_down_from_stale_broker_heartbeats() -> None:
     """Broker heartbeats older than the timeout (30 s) mean the broker is down."""
     beats = {"engine": 100 * NS, "broker": 60 * NS}
-    state, _ = evaluate(RiskState(), RiskInputs(now_ns=100 * NS, snapshot={}, heartbeats=beats), S)
+    state, _ = evaluate(RiskState(), RiskInputs(now_ns=100 * NS, heartbeats=beats), S)
     assert state.limits["broker_down"].level == "stop_entries"
     assert state.limits["broker_down"].value == 40.0
 
@@ -152,16 +167,16 @@ def test_broker_down_from_stale_broker_heartbeats() -> None:
 def test_missing_engine_heartbeat_flattens() -> None:
     """No engine heartbeat for longer than the timeout is the dead man's switch: flatten."""
     beats = {"engine": 0}
-    state, _ = evaluate(RiskState(), RiskInputs(now_ns=29 * NS, snapshot={}, heartbeats=beats), S)
+    state, _ = evaluate(RiskState(), RiskInputs(now_ns=29 * NS, heartbeats=beats), S)
     assert state.level == "ok"
-    state, _ = evaluate(state, RiskInputs(now_ns=31 * NS, snapshot={}, heartbeats=beats), S)
+    state, _ = evaluate(state, RiskInputs(now_ns=31 * NS, heartbeats=beats), S)
     assert state.level == "flatten"
 
 
 def test_alive_but_not_trading_warns() -> None:
     """Fresh heartbeats but no order for longer than no_trading_timeout -> warn."""
     beats = {"engine": 1000 * NS}
-    inputs = RiskInputs(now_ns=1000 * NS, snapshot={}, heartbeats=beats, last_order_ts=50 * NS)
+    inputs = RiskInputs(now_ns=1000 * NS, heartbeats=beats, last_order_ts=50 * NS)
     state, _ = evaluate(RiskState(), inputs, S)
     assert state.level == "warn"
     assert state.limits["not_trading"].value == 950.0
@@ -170,7 +185,7 @@ def test_alive_but_not_trading_warns() -> None:
 def test_state_round_trips_through_its_dict_form() -> None:
     """to_dict/from_dict rebuild an equal state (what the guard persists)."""
     state = _orders(RiskState(), 0, 10, 0)
-    state, _ = evaluate(state, RiskInputs(now_ns=NS, snapshot=_snap(0.19)), S)
+    state, _ = evaluate(state, RiskInputs(now_ns=NS, figures=_snap(0.19)), S)
     assert RiskState.from_dict(state.to_dict()) == state
 
 
@@ -184,9 +199,9 @@ def test_heartbeat_checks_are_judged_by_the_guard_itself() -> None:
     the guard judges the broker's heartbeats from their timestamps instead."""
     down = {"checks": {"broker": {"kind": "heartbeat", "status": "disconnected"}}}
     beats = {"broker": 0, "engine": 0}
-    inputs = RiskInputs(now_ns=NS, snapshot={}, health=down, heartbeats=beats)
+    inputs = RiskInputs(now_ns=NS, health=down, heartbeats=beats)
     state, _ = evaluate(RiskState(), inputs, S)
     assert state.limits["broker_down"].level == "ok"
-    inputs = RiskInputs(now_ns=21 * NS, snapshot={}, health=down, heartbeats=beats)
+    inputs = RiskInputs(now_ns=21 * NS, health=down, heartbeats=beats)
     state, _ = evaluate(state, inputs, RiskSettings(heartbeat_timeout_seconds=20))
     assert state.limits["broker_down"].level == "stop_entries"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from algowatch.risk import LIMITS, RiskCollector, RiskGuard
+from algowatch.exporters import RiskCollector
+from algowatch.risk import LIMITS, RiskGuard
 from algowatch.settings import load_settings
 
 DOC = Path(__file__).parents[3] / "docs" / "risk.md"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,22 @@ from prometheus_client import CollectorRegistry
 
 from algowatch import events as ev
 from algowatch.audit import AuditWriter, read_records
-from algowatch.risk import STATE_FILE, RiskAlert, RiskCollector, RiskGuard
+from algowatch.exporters import RiskCollector
+from algowatch.monitor import Monitor, ScopeFigures
+from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
 from algowatch.settings import RiskSettings
 from algowatch.testing import FakeClock
 
 S = RiskSettings(max_drawdown=0.20)
 
 
-def _snap(drawdown: float) -> dict[str, Any]:
-    return {"trading": {"current_drawdown": drawdown, "daily_pnl": 0.0}, "execution": {}}
+EMPTY = Monitor().figures().portfolio
+
+
+def _snap(drawdown: float) -> ScopeFigures:
+    # the portfolio's figures at ``drawdown`` (what the service passes to check)
+    trading = dataclasses.replace(EMPTY.trading, current_drawdown=drawdown, daily_pnl=0.0)
+    return dataclasses.replace(EMPTY, trading=trading)
 
 
 def _guard(

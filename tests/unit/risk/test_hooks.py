@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from algowatch.monitor import Monitor
 from algowatch.risk import RiskGuard, WebhookError, WebhookHook
 from algowatch.settings import RiskSettings
 from algowatch.testing import FakeClock
@@ -108,7 +110,9 @@ def test_guard_posts_alerts_to_configured_webhooks(receiver: _Receiver) -> None:
     """settings.webhooks receive every alert as JSON, retried past a 502."""
     settings = RiskSettings(max_drawdown=0.2, webhooks=(receiver.url,), webhook_backoff_seconds=0)
     guard = RiskGuard(settings, clock=FakeClock(), log=lambda a: None)
-    guard.check({"trading": {"current_drawdown": 0.25}, "execution": {}})
+    portfolio = Monitor().figures().portfolio
+    trading = dataclasses.replace(portfolio.trading, current_drawdown=0.25)
+    guard.check(dataclasses.replace(portfolio, trading=trading))
     guard.close()
     assert receiver.attempts == 2
     assert [(b["limit"], b["level"], b["guard_level"]) for b in receiver.bodies] == [

@@ -59,7 +59,7 @@ def _run(scenario: str, bars: int) -> Run:
         }
         seen = monitor.last_seen()
         run.alerts += guard.check(
-            monitor.snapshot(),
+            monitor.figures().portfolio,
             health=report,
             heartbeats=seen.heartbeats,
             last_order_ts=seen.last_order_ts,

@@ -8,6 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from algowatch.server._auth import require_token
+from algowatch.server._render import (
+    render_orders,
+    render_positions,
+    render_snapshot,
+    render_trades,
+)
 from algowatch.server._responses import json_response
 
 __all__ = ["MAX_PAGE", "router"]
@@ -33,7 +39,7 @@ _JSON_OBJECT: dict[str, Any] = {
 )
 async def get_snapshot(request: Request) -> Response:
     """Return the Monitor's snapshot (undefined values are ``null``, never 0)."""
-    return json_response(request.app.state.service.monitor.snapshot())
+    return json_response(render_snapshot(request.app.state.service.monitor.figures()))
 
 
 @router.get(
@@ -44,7 +50,8 @@ async def get_snapshot(request: Request) -> Response:
 )
 async def get_positions(request: Request) -> Response:
     """Return ``{"positions": [...]}``, one entry per open (account, symbol)."""
-    return json_response({"positions": request.app.state.service.monitor.positions()})
+    positions = request.app.state.service.monitor.figures().positions
+    return json_response({"positions": render_positions(positions)})
 
 
 @router.get(
@@ -55,7 +62,9 @@ async def get_positions(request: Request) -> Response:
 )
 async def get_trades(request: Request, offset: Offset = 0, limit: Limit = 100) -> Response:
     """Return ``{"offset", "limit", "trades"}``: round trips, newest first."""
-    trades = request.app.state.service.monitor.trades(offset=offset, limit=limit)
+    trades = render_trades(
+        request.app.state.service.monitor.trade_figures(offset=offset, limit=limit)
+    )
     return json_response({"offset": offset, "limit": limit, "trades": trades})
 
 
@@ -67,7 +76,9 @@ async def get_trades(request: Request, offset: Offset = 0, limit: Limit = 100) -
 )
 async def get_orders(request: Request, offset: Offset = 0, limit: Limit = 100) -> Response:
     """Return ``{"offset", "limit", "orders"}``: orders with their status, newest first."""
-    orders = request.app.state.service.monitor.orders(offset=offset, limit=limit)
+    orders = render_orders(
+        request.app.state.service.monitor.order_figures(offset=offset, limit=limit)
+    )
     return json_response({"offset": offset, "limit": limit, "orders": orders})
 
 

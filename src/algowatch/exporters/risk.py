@@ -1,4 +1,4 @@
-"""Prometheus metrics of the risk guard, read from the guard at scrape time.
+"""Collector of the risk guard: its level, latch, per-limit levels and alert counts.
 
 ==================================  =====  ===============================================
 metric                              type   meaning
@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from algowatch.risk.decision import LIMITS, level_rank
-from algowatch.risk.guard import RiskGuard
+from algowatch.exporters._families import trading_name
+from algowatch.risk import LIMITS, RiskGuard, level_rank
 
 __all__ = ["RiskCollector"]
 
@@ -46,17 +46,17 @@ class RiskCollector(Collector):
         guard = self.guard
         state = guard.state
         yield GaugeMetricFamily(
-            "trading_risk_level",
+            trading_name("risk_level"),
             "Risk guard level: 0 ok, 1 warn, 2 stop_entries, 3 flatten.",
             value=float(level_rank(state.level)),
         )
         yield GaugeMetricFamily(
-            "trading_risk_kill_switch_engaged",
+            trading_name("risk_kill_switch_engaged"),
             "1 while the risk guard's flatten latch (kill switch) is engaged.",
             value=1.0 if state.latched else 0.0,
         )
         per_limit = GaugeMetricFamily(
-            "trading_risk_limit_level",
+            trading_name("risk_limit_level"),
             "Level each risk limit is at: 0 ok, 1 warn, 2 stop_entries, 3 flatten.",
             labels=["limit"],
         )
@@ -65,7 +65,7 @@ class RiskCollector(Collector):
             per_limit.add_metric([name], float(level_rank(status.level)) if status else 0.0)
         yield per_limit
         alerts = CounterMetricFamily(
-            "trading_risk_alerts",
+            trading_name("risk_alerts", total=True),
             "Risk guard level changes, by limit and new level.",
             labels=["limit", "level"],
         )
@@ -73,7 +73,7 @@ class RiskCollector(Collector):
             alerts.add_metric([limit, level], count)
         yield alerts
         yield CounterMetricFamily(
-            "trading_risk_hook_failures",
+            trading_name("risk_hook_failures", total=True),
             "Risk guard hook calls that raised and webhooks that failed after retries.",
             value=guard.hook_failures,
         )

@@ -7,14 +7,13 @@ import asyncio
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from algowatch.exporters import HealthCollector
+from algowatch.exporters import HealthCollector, SystemCollector
 from algowatch.exporters._naming import naming_problems
 from algowatch.health import (
     AuditCheck,
     BrokerCallableCheck,
     HealthRunner,
     HeartbeatCheck,
-    SystemCollector,
 )
 from algowatch.monitor import LastSeen
 from algowatch.settings import HealthSettings
