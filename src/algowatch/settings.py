@@ -50,6 +50,7 @@ class ServerSettings(_Section, frozen=True, kw_only=True):
     token: str | None = None
     max_body_bytes: int = 5 * 1024 * 1024
     max_pending_events: int = 100_000
+    max_future_seconds: float = 300.0
     stream_interval_seconds: float = 0.5
     retry_after_seconds: int = 1
     stream_queue_size: int = 8
