@@ -326,3 +326,133 @@ def problem_fields(status: int, body: Any) -> list[str]:
         ]
     detail = body.get("detail", "") if isinstance(body, dict) else ""
     return [word for word in ("content-type", "body") if word in detail and status in {413, 415}]
+
+
+# --------------------------------------------------------------------------- runners
+
+
+def _snapshot(http: Any) -> dict[str, Any]:
+    snapshot: dict[str, Any] = http.get("/api/v1/snapshot").json()
+    snapshot.pop("as_of", None)
+    return snapshot
+
+
+def run_corpus(base_url: str, max_body_bytes: int) -> tuple[int, list[str]]:
+    """Send the corpus to a running service; return how many were sent and every failure.
+
+    A failure is: a 5xx; a 2xx that stored something; a 4xx whose body names no field;
+    a snapshot that changed after a rejection.
+    """
+    import httpx  # noqa: PLC0415 - test dependency
+
+    from algowatch.clock import SystemClock  # noqa: PLC0415
+    from algowatch.events import format_timestamp  # noqa: PLC0415
+
+    future = format_timestamp(SystemClock().time_ns() + 3600 * 10**9)
+    corpus = http_corpus(future, max_body_bytes)
+    failures: list[str] = []
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        before = _snapshot(http)
+        for name, content_type, body in corpus:
+            headers = {} if content_type is None else {"content-type": content_type}
+            response = http.post("/api/v1/events", content=body, headers=headers)
+            status = response.status_code
+            after = _snapshot(http)
+            if status >= 500:
+                failures.append(f"{name}: HTTP {status} {response.text[:200]}")
+            elif status == 202:
+                if response.json()["accepted"] != 0:
+                    failures.append(f"{name}: accepted {response.text[:200]}")
+            elif not problem_fields(status, response.json()):
+                failures.append(f"{name}: HTTP {status} names no field: {response.text[:200]}")
+            if after != before:
+                failures.append(f"{name}: HTTP {status} changed the state")
+                before = after
+    return len(corpus), failures
+
+
+def poison_batches(future_ts: str) -> list[bytes]:
+    """Return batches that each hold a good event and one poison (all must get 422)."""
+    good = _event()
+    return [
+        _array(good, _event(ts="2300-01-01T00:00:00Z")),
+        _array(good, _event(ts="0001-01-01T00:00:00Z")),
+        _array(good, _event(ts="9999-12-31T23:59:59Z")),
+        _array(good, _event(component="\ud800")),
+        _array(good, _event(venue={"k": "\udc00"})),
+        _array(good, _event(**{"k\ud800": 1})),
+        _array(good, _event(event_id="e\x00")),
+        _array(good, _event(note="n\x00")),
+        _array(good, _event(ts=future_ts)),
+    ]
+
+
+def run_blast(
+    base_url: str, *, seconds: float = 10.0, innocents: int = 3, max_batches: int = 5_000
+) -> dict[str, Any]:
+    """Post valid batches from ``innocents`` clients while one client posts poison.
+
+    Each client is a thread with its own HTTP client; every loop is bounded by time and
+    by count. Return the status counts per role and the events the innocents got accepted.
+    """
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415 - test dependency
+
+    from algowatch.clock import SystemClock  # noqa: PLC0415
+    from algowatch.events import format_timestamp  # noqa: PLC0415
+
+    clock = SystemClock()
+    future = format_timestamp(clock.time_ns() + 3600 * 10**9)
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+    results: dict[str, Any] = {"innocent": {}, "poison": {}, "accepted": 0, "errors": []}
+
+    def record(role: str, status: int) -> None:
+        with lock:
+            results[role][status] = results[role].get(status, 0) + 1
+
+    def innocent(number: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+            for batch_no in range(max_batches):
+                if time.monotonic() > deadline:
+                    return
+                ts = format_timestamp(clock.time_ns())
+                batch = [
+                    _mark(
+                        ts=ts,
+                        symbol=f"S{number}",
+                        price=100.0 + i,
+                        event_id=f"c{number}-b{batch_no}-e{i}",
+                    )
+                    for i in range(20)
+                ]
+                response = http.post(
+                    "/api/v1/events", content=_array(*batch), headers={"content-type": JSON}
+                )
+                record("innocent", response.status_code)
+                if response.status_code == 202:
+                    with lock:
+                        results["accepted"] += response.json()["accepted"]
+                else:
+                    with lock:
+                        results["errors"].append(response.text[:300])
+
+    def poisoner() -> None:
+        batches = poison_batches(future)
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+            for batch_no in range(max_batches):
+                if time.monotonic() > deadline:
+                    return
+                body = batches[batch_no % len(batches)]
+                response = http.post("/api/v1/events", content=body, headers={"content-type": JSON})
+                record("poison", response.status_code)
+
+    threads = [threading.Thread(target=innocent, args=(n,)) for n in range(innocents)]
+    threads.append(threading.Thread(target=poisoner))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
+    return results
