@@ -186,7 +186,11 @@ class IngestPipeline:
         ------
         ServiceUnavailableError
             When the queue is full (the journal is behind), the service is stopping,
-            or the journal failed to store the batch; nothing of the batch was applied.
+            or the journal is unavailable (:func:`store_unavailable`); retry later.
+            Nothing of the batch was applied.
+        JournalError
+            When the journal refused this batch for another reason (its group's other
+            batches are stored without it); resending it unchanged fails again.
         """
         if self._closing:
             msg = "the service is shutting down; retry against the restarted service"
