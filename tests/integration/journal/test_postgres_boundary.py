@@ -7,6 +7,7 @@ the end.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import uuid
@@ -114,3 +115,37 @@ def test_the_poisons_postgres_cannot_store_are_refused_by_the_validator(
         assert journal.count() == 0 or all(e != event for e in journal.replay())
     with pytest.raises(InvalidEventError):
         decode_event(wire)
+
+
+def test_a_batch_postgres_refuses_fails_alone_within_its_group(dsn: str) -> None:
+    """Through the pipeline's group commit, a NUL id that bypassed the validator fails alone."""
+    from algowatch.monitor import Monitor  # noqa: PLC0415
+    from algowatch.server._pipeline import IngestPipeline  # noqa: PLC0415
+
+    async def main() -> tuple[list[object], list[str | None], dict[str, int]]:
+        with PostgresJournal(dsn, durability="group") as journal:
+            monitor = Monitor()
+            pipeline = IngestPipeline(journal, monitor, max_pending_events=10_000)
+            pipeline.start()
+            batches: list[list[Event]] = [
+                [Heartbeat(ts=i + 1, event_id=f"group-{i}", component="c")] for i in range(5)
+            ]
+            batches[2] = [Heartbeat(ts=3, event_id="bad\x00id", component="c")]
+            results = await asyncio.gather(
+                *(pipeline.submit(b) for b in batches), return_exceptions=True
+            )
+            await pipeline.stop()
+            stored = [e.event_id for e in journal.replay() if (e.event_id or "").startswith("g")]
+            return results, stored, {"isolated": pipeline.stats.isolated_groups}
+
+    results, stored, stats = asyncio.run(main())
+    assert [type(r).__name__ for r in results] == [
+        "IngestResult",
+        "IngestResult",
+        "JournalError",
+        "IngestResult",
+        "IngestResult",
+    ]
+    assert "resending it unchanged will fail again" in str(results[2])
+    assert stored == ["group-0", "group-1", "group-3", "group-4"]
+    assert stats == {"isolated": 1}

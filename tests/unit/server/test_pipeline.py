@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from algowatch.errors import JournalError, ServiceUnavailableError
 from algowatch.events import Event, Heartbeat, encode_events
@@ -292,6 +293,12 @@ def test_a_restart_replays_quarantined_events_to_the_identical_state(
         restarted = state(client)
         # 6 journaled; the 2 quarantined ones are not counted as replayed
         assert client.app.state.service.replayed_events == 4  # type: ignore[attr-defined]
+        samples = {
+            (sample.name, sample.labels.get("kind")): sample.value
+            for family in text_string_to_metric_families(client.get("/metrics").text)
+            for sample in family.samples
+        }
+        assert samples[("algowatch_anomalies_total", ENGINE_ERROR)] == 2
     assert live["anomalies"] == {ENGINE_ERROR: 2}
     assert live["events_applied"] == 5
     assert restarted == live
