@@ -632,6 +632,8 @@ class _ExtraCheck:
             msg = f"must be at most {MAX_EXTRA_FIELDS} unknown fields, received {len(extra)}"
             self.found.append(FieldError(f"{self.raw_type}.extra", msg))
         for key, value in extra.items():
+            if self.budget < 0:
+                break
             self._key(key, self.raw_type)
             self._value(value, f"{self.raw_type}.{_path_part(key)}", 1)
         if self.budget < 0:
@@ -684,9 +686,13 @@ class _ExtraCheck:
             return
         if isinstance(value, list):
             for index, item in enumerate(value):
+                if self.budget < 0:
+                    return
                 self._value(item, f"{path}[{index}]", depth + 1)
             return
         for key, item in value.items():
+            if self.budget < 0:
+                return
             self._key(key, path)
             self._value(item, f"{path}.{_path_part(key)}", depth + 1)
 

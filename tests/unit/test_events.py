@@ -480,8 +480,8 @@ def test_decode_event_given_unknown_fields_past_the_limits_reports_each_limit() 
         note="n" * 4097,
         nan=float("nan"),
         big=2**64,
-        values=list(range(ev.MAX_EXTRA_VALUES)),
         **{"k" * 129: 1},
+        values=list(range(ev.MAX_EXTRA_VALUES)),
         **fields,
     )
     messages = _errors(body)
@@ -640,3 +640,14 @@ def test_every_accepted_hostile_event_round_trips_through_sqlite_and_the_engine(
     # the generator explores both sides of the boundary
     assert counts["accepted"] > 10
     assert counts["rejected"] > 10
+
+
+def test_decode_event_given_a_flood_of_bad_unknown_fields_reports_a_bounded_list() -> None:
+    """100,000 bad field names give at most about MAX_EXTRA_VALUES errors, not 100,000."""
+    body = _json(type="heartbeat", ts=TS, component="c", **{f"k{i}\x00": i for i in range(100_000)})
+    messages = _errors(body)
+    assert messages[0] == "heartbeat.extra must be at most 64 unknown fields, received 100000"
+    assert messages[-1] == (
+        "heartbeat.extra must hold at most 1000 values in all unknown fields, received more"
+    )
+    assert len(messages) <= ev.MAX_EXTRA_VALUES + 3
