@@ -62,6 +62,17 @@ from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
 import msgspec
 
 from algowatch import _wire
+from algowatch._storage import (
+    LABEL_FORBIDDEN,
+    MAX_EXTRA_DEPTH,
+    MAX_EXTRA_FIELDS,
+    MAX_EXTRA_VALUES,
+    TEXT_FORBIDDEN,
+    extra_errors,
+    short_repr,
+    string,
+)
+from algowatch._storage import MAX_TEXT as _MAX_TEXT
 from algowatch.errors import FieldError, InvalidEventError
 
 __all__ = [
@@ -121,21 +132,7 @@ MAX_MAGNITUDE: Final = 1e15
 _MAX_ID: Final = 256
 _MAX_LABEL: Final = 128
 _MAX_SYMBOL: Final = 64
-_MAX_TEXT: Final = 4096
 _MAX_COUNT: Final = 10**9
-MAX_EXTRA_FIELDS: Final = 64
-MAX_EXTRA_VALUES: Final = 1000
-MAX_EXTRA_DEPTH: Final = 8
-_MAX_KEY: Final = 128
-_INT64: Final = 2**63
-
-# Lone surrogates cannot be encoded as UTF-8 (no journal can store them); NUL cannot be
-# stored in a PostgreSQL text column and truncates C strings; control characters in an
-# identifier or label corrupt logs, metric labels and terminals.
-_SURROGATE: Final = "\ud800-\udfff"
-_LABEL_FORBIDDEN: Final = re.compile(f"[\x00-\x1f\x7f-\x9f{_SURROGATE}]")
-_TEXT_FORBIDDEN: Final = re.compile(f"[\x00{_SURROGATE}]")
-_SAFE_KEY: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,127}", re.ASCII)
 
 
 # gc=False: events are immutable JSON-like data that can never be part of a reference
@@ -352,33 +349,6 @@ def _number(value: Any, *, low: float, high: float, low_open: bool) -> float:
     return number
 
 
-def _string(
-    value: Any, *, max_length: int, min_length: int = 1, forbidden: re.Pattern[str] | None
-) -> str:
-    if not isinstance(value, str):
-        msg = "must be a string"
-        raise ValueError(msg)
-    if len(value) < min_length:
-        msg = "must not be empty"
-        raise ValueError(msg)
-    if len(value) > max_length:
-        msg = f"must be at most {max_length} characters"
-        raise ValueError(msg)
-    if forbidden is not None:
-        found = forbidden.search(value)
-        if found is not None:
-            raise ValueError(_character_problem(found.group()))
-    return value
-
-
-def _character_problem(char: str) -> str:
-    if "\ud800" <= char <= "\udfff":
-        return "must not contain a lone surrogate (not encodable as UTF-8)"
-    if char == "\x00":
-        return "must not contain a NUL character"
-    return "must not contain control characters"
-
-
 def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
     expected = ", ".join(repr(c) for c in choices)
 
@@ -418,10 +388,10 @@ class _Kind:
 
 _M = msgspec.Meta
 _STRING_LIMITS: Final[dict[str, tuple[int, int, re.Pattern[str]]]] = {
-    "id": (1, _MAX_ID, _LABEL_FORBIDDEN),
-    "label": (1, _MAX_LABEL, _LABEL_FORBIDDEN),
-    "symbol": (1, _MAX_SYMBOL, _LABEL_FORBIDDEN),
-    "text": (0, _MAX_TEXT, _TEXT_FORBIDDEN),
+    "id": (1, _MAX_ID, LABEL_FORBIDDEN),
+    "label": (1, _MAX_LABEL, LABEL_FORBIDDEN),
+    "symbol": (1, _MAX_SYMBOL, LABEL_FORBIDDEN),
+    "text": (0, _MAX_TEXT, TEXT_FORBIDDEN),
 }
 
 
@@ -430,7 +400,7 @@ def _string_kind(name: str, *, stored: bool = False) -> _Kind:
     meta = _M(min_length=low, max_length=high) if low else _M(max_length=high)
     check_forbidden = None if stored else forbidden
     return _Kind(
-        lambda v: _string(v, max_length=high, min_length=low, forbidden=check_forbidden),
+        lambda v: string(v, max_length=high, min_length=low, forbidden=check_forbidden),
         Annotated[str, meta],
         forbidden,
     )
@@ -569,7 +539,7 @@ def _field_errors(
     raw_type = obj.get("type")
     if not isinstance(raw_type, str) or raw_type not in _SPECS:
         expected = ", ".join(repr(t) for t in _SPECS)
-        shown = "missing" if raw_type is None else f"received {_short_repr(raw_type)}"
+        shown = "missing" if raw_type is None else f"received {short_repr(raw_type)}"
         return None, [FieldError("type", f"must be one of {expected}; {shown}")]
     spec = _SPECS[raw_type]
     checks = rules.checks
@@ -588,7 +558,7 @@ def _field_errors(
         try:
             values[key] = checks[field[0]](value)
         except ValueError as exc:
-            errors.append(FieldError(f"{raw_type}.{key}", f"{exc}, received {_short_repr(value)}"))
+            errors.append(FieldError(f"{raw_type}.{key}", f"{exc}, received {short_repr(value)}"))
     if "ts" not in values and default_ts is not None and obj.get("ts") is None:
         values["ts"] = default_ts
     for key, (_kind, required) in (*_COMMON.items(), *spec.items()):
@@ -611,95 +581,12 @@ def _rule_errors(
     if max_ts is not None and values.get("ts", max_ts) > max_ts:
         msg = (
             f"must be at most {format_timestamp(max_ts)} (the receiver's clock plus the "
-            f"future it allows), received {_short_repr(raw_ts)}"
+            f"future it allows), received {short_repr(raw_ts)}"
         )
         errors.append(FieldError(f"{raw_type}.ts", msg))
     if extra and rules.boundary:
-        errors.extend(_ExtraCheck(raw_type).errors(extra))
+        errors.extend(extra_errors(raw_type, extra))
     return errors
-
-
-class _ExtraCheck:
-    # The storage rules for unknown fields, walked depth first within a budget of values.
-
-    def __init__(self, raw_type: str) -> None:
-        self.raw_type = raw_type
-        self.budget = MAX_EXTRA_VALUES
-        self.found: list[FieldError] = []
-
-    def errors(self, extra: dict[str, Any]) -> list[FieldError]:
-        if len(extra) > MAX_EXTRA_FIELDS:
-            msg = f"must be at most {MAX_EXTRA_FIELDS} unknown fields, received {len(extra)}"
-            self.found.append(FieldError(f"{self.raw_type}.extra", msg))
-        for key, value in extra.items():
-            if self.budget < 0:
-                break
-            self._key(key, self.raw_type)
-            self._value(value, f"{self.raw_type}.{_path_part(key)}", 1)
-        if self.budget < 0:
-            msg = (
-                f"must hold at most {MAX_EXTRA_VALUES} values in all unknown fields, received more"
-            )
-            self.found.append(FieldError(f"{self.raw_type}.extra", msg))
-        return self.found
-
-    def _add(self, path: str, problem: str, value: Any) -> None:
-        self.found.append(FieldError(path, f"{problem}, received {_short_repr(value)}"))
-
-    def _key(self, key: str, path: str) -> None:
-        try:
-            _string(key, max_length=_MAX_KEY, min_length=0, forbidden=_LABEL_FORBIDDEN)
-        except ValueError as exc:
-            self._add(path, f"field names {exc}", key)
-
-    def _value(self, value: Any, path: str, depth: int) -> None:
-        self.budget -= 1
-        if self.budget < 0:
-            return
-        if isinstance(value, dict | list):
-            self._container(value, path, depth)
-        else:
-            self._scalar(value, path)
-
-    def _scalar(self, value: Any, path: str) -> None:
-        if value is None or isinstance(value, bool):
-            return
-        if isinstance(value, str):
-            try:
-                _string(value, max_length=_MAX_TEXT, min_length=0, forbidden=_TEXT_FORBIDDEN)
-            except ValueError as exc:
-                self._add(path, str(exc), value)
-            return
-        if isinstance(value, int):
-            if not -_INT64 <= value < _INT64:
-                self._add(path, "must be an integer within 64 bits", value)
-            return
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                self._add(path, "must be a finite number", value)
-            return
-        self._add(path, "must be a JSON value", value)
-
-    def _container(self, value: dict[str, Any] | list[Any], path: str, depth: int) -> None:
-        if depth > MAX_EXTRA_DEPTH:
-            self._add(path, f"must be nested at most {MAX_EXTRA_DEPTH} levels deep", value)
-            return
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                if self.budget < 0:
-                    return
-                self._value(item, f"{path}[{index}]", depth + 1)
-            return
-        for key, item in value.items():
-            if self.budget < 0:
-                return
-            self._key(key, path)
-            self._value(item, f"{path}.{_path_part(key)}", depth + 1)
-
-
-def _path_part(key: str) -> str:
-    # a field name goes into an error's field path as is only when it is plainly safe
-    return key if isinstance(key, str) and _SAFE_KEY.fullmatch(key) else f"[{_short_repr(key)}]"
 
 
 def event_from_mapping(
@@ -729,17 +616,12 @@ def event_from_mapping(
 def _event_from_mapping(obj: Any, default_ts: int | None, rules: _Rules) -> Event:
     if not isinstance(obj, Mapping):
         raise InvalidEventError(
-            [FieldError("event", f"must be a JSON object, received {_short_repr(obj)}")]
+            [FieldError("event", f"must be a JSON object, received {short_repr(obj)}")]
         )
     event, errors = _field_errors(obj, default_ts, rules)
     if event is None:
         raise InvalidEventError(errors)
     return event
-
-
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # --------------------------------------------------------------------------- fast path
@@ -861,6 +743,8 @@ def decode_stored(data: bytes | str) -> Event:
     ------
     InvalidEventError
         When the stored JSON is not an event.
+
+    .. versionadded:: 0.1.0
     """
     return _decode_one(data, None, _STORED)
 
