@@ -1,8 +1,8 @@
 """The ingest boundary against the real PostgreSQL journal on 127.0.0.1:5432.
 
 What the decoders accept, PostgreSQL stores and gives back exactly as SQLite does (the two
-journals must not disagree on what they accept). A fresh database per module, dropped at
-the end.
+journals must not disagree on what they accept). A fresh database per module (dropped at
+the end) and a fresh schema per test.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ KIT = _load_kit()
 
 
 @pytest.fixture(scope="module")
-def dsn() -> Iterator[str]:
+def database() -> Iterator[str]:
     name = f"algowatch_boundary_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -52,6 +52,15 @@ def dsn() -> Iterator[str]:
     finally:
         with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def dsn(database: str) -> str:
+    """A fresh schema per test, so tests never see each other's journal."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database, autocommit=True) as db:
+        db.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{database} options='-c search_path={schema}'"
 
 
 def _accepted(data: bytes) -> list[Event]:
