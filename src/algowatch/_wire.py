@@ -15,9 +15,25 @@ from typing import Any, Final
 
 import msgspec
 
-__all__ = ["TS_EXPECTED", "event_to_dict", "format_timestamp", "from_wire", "parse_timestamp"]
+__all__ = [
+    "TS_EXPECTED",
+    "TS_MAX",
+    "TS_MIN",
+    "TS_RANGE",
+    "event_to_dict",
+    "format_timestamp",
+    "from_wire",
+    "parse_timestamp",
+]
 
 TS_EXPECTED: Final = "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z'"
+# Timestamps are stored as signed 64-bit nanoseconds (SQLite INTEGER, PostgreSQL BIGINT).
+TS_MIN: Final = -(2**63)
+TS_MAX: Final = 2**63 - 1
+TS_RANGE: Final = (
+    "must be within the 64-bit nanosecond range "
+    "1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z"
+)
 
 _TS_RE: Final = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
@@ -60,7 +76,8 @@ def parse_timestamp(text: str) -> int:
     Raises
     ------
     ValueError
-        If ``text`` is not an RFC 3339 date-time with a time zone.
+        If ``text`` is not an RFC 3339 date-time with a time zone, or is outside the
+        signed 64-bit nanosecond range (years 1677 to 2262).
     """
     # Fast path, the common shape "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z", all ASCII digits checked.
     size = len(text)
@@ -74,7 +91,7 @@ def parse_timestamp(text: str) -> int:
         ):
             base = _minute_seconds(text[:16])
             nanos = int(frac.ljust(9, "0")) if frac else 0
-            return (base + int(second)) * _NS + nanos
+            return _in_range((base + int(second)) * _NS + nanos)
     match = _TS_RE.fullmatch(text)
     if match is None:
         raise ValueError(TS_EXPECTED)
@@ -94,7 +111,13 @@ def parse_timestamp(text: str) -> int:
         offset = oh * 3600 + om * 60
         seconds -= offset if sign == "+" else -offset
     nanos = int(frac_group.ljust(9, "0")) if frac_group else 0
-    return seconds * _NS + nanos
+    return _in_range(seconds * _NS + nanos)
+
+
+def _in_range(ts_ns: int) -> int:
+    if TS_MIN <= ts_ns <= TS_MAX:
+        return ts_ns
+    raise ValueError(TS_RANGE)
 
 
 def from_wire(wire: Any, targets: dict[Any, tuple[Any, bool]]) -> Any:

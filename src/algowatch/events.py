@@ -27,6 +27,15 @@ magnitude at most 1e15; ``bars_*`` are integers ``>= 0``; identifiers are
 non-empty strings of at most 256 characters (symbols 64, labels 128).
 A ``null`` optional field is the same as an absent one.
 
+Storage rules (what a journal can store, identical for SQLite and PostgreSQL):
+``ts`` and ``exchange_ts`` are within the signed 64-bit nanosecond range
+(1677-09-21 to 2262-04-11); no string, known field or unknown, key or value,
+holds a lone surrogate or a NUL character; identifiers, symbols and labels
+hold no control character. Unknown fields: at most 64 per event, names of at
+most 128 characters, strings of at most 4096 characters, numbers finite
+(integers within 64 bits), nesting at most 8 levels deep and at most 1000
+values in all.
+
 Decoding is strict and reports every invalid field of an event at once::
 
     >>> decode_event(b'{"type":"order_filled","ts":"2025-01-02T14:30:00Z",'
@@ -45,6 +54,7 @@ import functools
 import json
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
@@ -52,9 +62,23 @@ from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
 import msgspec
 
 from algowatch import _wire
+from algowatch._storage import (
+    LABEL_FORBIDDEN,
+    MAX_EXTRA_DEPTH,
+    MAX_EXTRA_FIELDS,
+    MAX_EXTRA_VALUES,
+    TEXT_FORBIDDEN,
+    extra_errors,
+    short_repr,
+    string,
+)
+from algowatch._storage import MAX_TEXT as _MAX_TEXT
 from algowatch.errors import FieldError, InvalidEventError
 
 __all__ = [
+    "MAX_EXTRA_DEPTH",
+    "MAX_EXTRA_FIELDS",
+    "MAX_EXTRA_VALUES",
     "ORDER_TYPES",
     "Account",
     "BatchResult",
@@ -76,6 +100,7 @@ __all__ = [
     "SignalOutcome",
     "decode_batch",
     "decode_event",
+    "decode_stored",
     "encode_event",
     "encode_events",
     "event_from_mapping",
@@ -107,7 +132,6 @@ MAX_MAGNITUDE: Final = 1e15
 _MAX_ID: Final = 256
 _MAX_LABEL: Final = 128
 _MAX_SYMBOL: Final = 64
-_MAX_TEXT: Final = 4096
 _MAX_COUNT: Final = 10**9
 
 
@@ -325,19 +349,6 @@ def _number(value: Any, *, low: float, high: float, low_open: bool) -> float:
     return number
 
 
-def _string(value: Any, *, max_length: int, min_length: int = 1) -> str:
-    if not isinstance(value, str):
-        msg = "must be a string"
-        raise ValueError(msg)
-    if len(value) < min_length:
-        msg = "must not be empty"
-        raise ValueError(msg)
-    if len(value) > max_length:
-        msg = f"must be at most {max_length} characters"
-        raise ValueError(msg)
-    return value
-
-
 def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
     expected = ", ".join(repr(c) for c in choices)
 
@@ -371,26 +382,35 @@ def _timestamp(value: Any) -> int:
 class _Kind:
     check: Callable[[Any], Any]
     wire: Any
+    # characters the fast path must look for (its decoder cannot express the rule)
+    forbidden: re.Pattern[str] | None = None
 
 
 _M = msgspec.Meta
+_STRING_LIMITS: Final[dict[str, tuple[int, int, re.Pattern[str]]]] = {
+    "id": (1, _MAX_ID, LABEL_FORBIDDEN),
+    "label": (1, _MAX_LABEL, LABEL_FORBIDDEN),
+    "symbol": (1, _MAX_SYMBOL, LABEL_FORBIDDEN),
+    "text": (0, _MAX_TEXT, TEXT_FORBIDDEN),
+}
+
+
+def _string_kind(name: str, *, stored: bool = False) -> _Kind:
+    low, high, forbidden = _STRING_LIMITS[name]
+    meta = _M(min_length=low, max_length=high) if low else _M(max_length=high)
+    check_forbidden = None if stored else forbidden
+    return _Kind(
+        lambda v: string(v, max_length=high, min_length=low, forbidden=check_forbidden),
+        Annotated[str, meta],
+        forbidden,
+    )
+
+
 _KINDS: Final[dict[str, _Kind]] = {
-    "id": _Kind(
-        lambda v: _string(v, max_length=_MAX_ID),
-        Annotated[str, _M(min_length=1, max_length=_MAX_ID)],
-    ),
-    "label": _Kind(
-        lambda v: _string(v, max_length=_MAX_LABEL),
-        Annotated[str, _M(min_length=1, max_length=_MAX_LABEL)],
-    ),
-    "symbol": _Kind(
-        lambda v: _string(v, max_length=_MAX_SYMBOL),
-        Annotated[str, _M(min_length=1, max_length=_MAX_SYMBOL)],
-    ),
-    "text": _Kind(
-        lambda v: _string(v, max_length=_MAX_TEXT, min_length=0),
-        Annotated[str, _M(max_length=_MAX_TEXT)],
-    ),
+    "id": _string_kind("id"),
+    "label": _string_kind("label"),
+    "symbol": _string_kind("symbol"),
+    "text": _string_kind("text"),
     "positive": _Kind(
         lambda v: _number(v, low=0.0, high=MAX_MAGNITUDE, low_open=True),
         Annotated[float, _M(gt=0.0, le=MAX_MAGNITUDE)],
@@ -482,19 +502,47 @@ _SPECS: Final[dict[str, dict[str, tuple[str, bool]]]] = {
 }
 assert set(_SPECS) == set(_BY_TAG)
 
+# The checks for events read back from a journal: the value rules, without the storage rules
+# added after events were first journaled (so an older journal still replays).
+_STORED_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
+    name: (_string_kind(name, stored=True) if name in _STRING_LIMITS else kind).check
+    for name, kind in _KINDS.items()
+}
+_BOUNDARY_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
+    name: kind.check for name, kind in _KINDS.items()
+}
+
 
 # --------------------------------------------------------------------------- slow path
 
 
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    # what one decode call enforces: the value checks, whether the storage rules on
+    # unknown fields apply, and the latest acceptable ts (None: no limit)
+    checks: Mapping[str, Callable[[Any], Any]]
+    boundary: bool
+    max_ts: int | None = None
+
+
+_BOUNDARY: Final = _Rules(_BOUNDARY_CHECKS, boundary=True)
+_STORED: Final = _Rules(_STORED_CHECKS, boundary=False)
+
+
+def _rules(max_ts: int | None) -> _Rules:
+    return _BOUNDARY if max_ts is None else _Rules(_BOUNDARY_CHECKS, True, max_ts)
+
+
 def _field_errors(
-    obj: Mapping[str, Any], default_ts: int | None
+    obj: Mapping[str, Any], default_ts: int | None, rules: _Rules
 ) -> tuple[Event | None, list[FieldError]]:
     raw_type = obj.get("type")
     if not isinstance(raw_type, str) or raw_type not in _SPECS:
         expected = ", ".join(repr(t) for t in _SPECS)
-        shown = "missing" if raw_type is None else f"received {raw_type!r}"
+        shown = "missing" if raw_type is None else f"received {short_repr(raw_type)}"
         return None, [FieldError("type", f"must be one of {expected}; {shown}")]
     spec = _SPECS[raw_type]
+    checks = rules.checks
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -508,14 +556,15 @@ def _field_errors(
         if value is None:
             continue
         try:
-            values[key] = _KINDS[field[0]].check(value)
+            values[key] = checks[field[0]](value)
         except ValueError as exc:
-            errors.append(FieldError(f"{raw_type}.{key}", f"{exc}, received {value!r}"))
+            errors.append(FieldError(f"{raw_type}.{key}", f"{exc}, received {short_repr(value)}"))
     if "ts" not in values and default_ts is not None and obj.get("ts") is None:
         values["ts"] = default_ts
     for key, (_kind, required) in (*_COMMON.items(), *spec.items()):
         if required and obj.get(key) is None and key not in values:
             errors.append(FieldError(f"{raw_type}.{key}", "is required"))
+    errors.extend(_rule_errors(raw_type, obj.get("ts"), values, extra, rules))
     if errors:
         return None, errors
     if extra:
@@ -523,7 +572,26 @@ def _field_errors(
     return _BY_TAG[raw_type](**values), []  # type: ignore[return-value]
 
 
-def event_from_mapping(obj: Any, *, default_ts: int | None = None) -> Event:
+def _rule_errors(
+    raw_type: str, raw_ts: Any, values: dict[str, Any], extra: dict[str, Any], rules: _Rules
+) -> list[FieldError]:
+    # the rules beyond each field's own value: the time window and the unknown fields
+    errors: list[FieldError] = []
+    max_ts = rules.max_ts
+    if max_ts is not None and values.get("ts", max_ts) > max_ts:
+        msg = (
+            f"must be at most {format_timestamp(max_ts)} (the receiver's clock plus the "
+            f"future it allows), received {short_repr(raw_ts)}"
+        )
+        errors.append(FieldError(f"{raw_type}.ts", msg))
+    if extra and rules.boundary:
+        errors.extend(extra_errors(raw_type, extra))
+    return errors
+
+
+def event_from_mapping(
+    obj: Any, *, default_ts: int | None = None, max_ts: int | None = None
+) -> Event:
     """Return the event described by a decoded JSON object.
 
     Parameters
@@ -533,25 +601,27 @@ def event_from_mapping(obj: Any, *, default_ts: int | None = None) -> Event:
     default_ts
         UNIX nanoseconds to use when ``ts`` is absent (a service passes its receive
         time); ``None`` makes ``ts`` required.
+    max_ts
+        The latest acceptable ``ts`` in UNIX nanoseconds (a service passes its clock
+        plus the future it allows); ``None`` accepts any ``ts`` in range.
 
     Raises
     ------
     InvalidEventError
         Listing every invalid field at once.
     """
+    return _event_from_mapping(obj, default_ts, _rules(max_ts))
+
+
+def _event_from_mapping(obj: Any, default_ts: int | None, rules: _Rules) -> Event:
     if not isinstance(obj, Mapping):
         raise InvalidEventError(
-            [FieldError("event", f"must be a JSON object, received {_short_repr(obj)}")]
+            [FieldError("event", f"must be a JSON object, received {short_repr(obj)}")]
         )
-    event, errors = _field_errors(obj, default_ts)
+    event, errors = _field_errors(obj, default_ts, rules)
     if event is None:
         raise InvalidEventError(errors)
     return event
-
-
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # --------------------------------------------------------------------------- fast path
@@ -592,14 +662,62 @@ _WIRE_TARGETS: Final[dict[type[msgspec.Struct], tuple[type[_EventBase], bool]]] 
 }
 
 
-def _from_wire(wire: msgspec.Struct) -> Event | None:
+# per wire type, the string fields whose characters the decoder's constraints cannot check
+_WIRE_STRINGS: Final[dict[type[msgspec.Struct], tuple[tuple[str, re.Pattern[str]], ...]]] = {
+    wire: tuple(
+        (name, forbidden)
+        for name, (kind, _required) in (*_COMMON.items(), *_SPECS[tag].items())
+        if (forbidden := _KINDS[kind].forbidden) is not None
+    )
+    for tag, wire in _WIRE.items()
+}
+
+
+def _suspect(data: bytes | str) -> bool:
+    # JSON can carry a control character or a surrogate only as an escape (a backslash),
+    # except DEL and the C1 controls, which may be raw (UTF-8 C2 80..C2 9F). Bodies without
+    # any of these need no per-string scan: three memchr passes over the raw body.
+    if isinstance(data, str):
+        return "\\" in data or "\x7f" in data or not data.isascii()
+    return b"\\" in data or b"\x7f" in data or b"\xc2" in data
+
+
+def _wire_strings_ok(wire: msgspec.Struct) -> bool:
+    for name, forbidden in _WIRE_STRINGS[type(wire)]:
+        value = getattr(wire, name)
+        if value is not None and forbidden.search(value) is not None:
+            return False
+    return True
+
+
+def _from_wire(
+    wire: msgspec.Struct, suspect: bool, max_ts: int | None, rules: _Rules
+) -> Event | None:
     # The wire's ts is required, so an event without ts never gets here: the validating path
-    # applies default_ts. None means "take the validating path" (a bad timestamp).
-    return _wire.from_wire(wire, _WIRE_TARGETS)  # type: ignore[no-any-return]
+    # applies default_ts. None means "take the validating path", which reports the problem
+    # (a bad timestamp, a forbidden character, a ts too far in the future).
+    if suspect and rules.boundary and not _wire_strings_ok(wire):
+        return None
+    event: Event | None = _wire.from_wire(wire, _WIRE_TARGETS)
+    if event is not None and max_ts is not None and event.ts > max_ts:
+        return None
+    return event
 
 
-def decode_event(data: bytes | str, *, default_ts: int | None = None) -> Event:
+def decode_event(
+    data: bytes | str, *, default_ts: int | None = None, max_ts: int | None = None
+) -> Event:
     """Decode and validate one JSON-encoded event.
+
+    Parameters
+    ----------
+    data
+        One JSON object.
+    default_ts
+        UNIX nanoseconds to use when ``ts`` is absent; ``None`` makes ``ts`` required.
+    max_ts
+        The latest acceptable ``ts`` in UNIX nanoseconds; ``None`` accepts any ``ts``
+        in range.
 
     Raises
     ------
@@ -612,15 +730,35 @@ def decode_event(data: bytes | str, *, default_ts: int | None = None) -> Event:
     Heartbeat(ts=1735828200000000000, event_id=None, strategy='default', account='default', \
 extra={}, component='feed')
     """
+    return _decode_one(data, default_ts, _rules(max_ts))
+
+
+def decode_stored(data: bytes | str) -> Event:
+    """Decode an event as a journal stored it (:func:`encode_event`'s output).
+
+    The value rules apply; the storage rules (characters, unknown fields) do not, so that a
+    journal written before a rule existed still replays. Never use it on untrusted input.
+
+    Raises
+    ------
+    InvalidEventError
+        When the stored JSON is not an event.
+
+    .. versionadded:: 0.1.0
+    """
+    return _decode_one(data, None, _STORED)
+
+
+def _decode_one(data: bytes | str, default_ts: int | None, rules: _Rules) -> Event:
     try:
         wire = _WIRE_DECODER.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     else:
-        event = _from_wire(wire)
+        event = _from_wire(wire, rules.boundary and _suspect(data), rules.max_ts, rules)
         if event is not None:
             return event
-    return event_from_mapping(_decode_json(data), default_ts=default_ts)
+    return _event_from_mapping(_decode_json(data), default_ts, rules)
 
 
 def _decode_json(data: bytes | str) -> Any:
@@ -659,31 +797,36 @@ class BatchResult:
         return not self.errors
 
 
-def decode_batch(data: bytes | str, *, default_ts: int | None = None) -> BatchResult:
+def decode_batch(
+    data: bytes | str, *, default_ts: int | None = None, max_ts: int | None = None
+) -> BatchResult:
     """Decode a JSON array of events or NDJSON (one event per line).
 
     A body whose first non-blank character is ``[`` is a JSON array; anything
     else is NDJSON, where blank lines are skipped. Invalid records do not stop
-    the decoding: each is reported in :attr:`BatchResult.errors`.
+    the decoding: each is reported in :attr:`BatchResult.errors`. ``default_ts``
+    and ``max_ts`` are as for :func:`decode_event`.
     """
     raw = data.encode() if isinstance(data, str) else data
+    rules = _rules(max_ts)
+    suspect = _suspect(raw)
     stripped = raw.lstrip()
     if stripped[:1] == b"[":
-        return _decode_array(stripped, default_ts)
-    fast = _decode_ndjson_fast(raw)
+        return _decode_array(stripped, default_ts, rules, suspect)
+    fast = _decode_ndjson_fast(raw, rules, suspect)
     if fast is not None:
         return BatchResult(fast, [])
     events: list[Event] = []
     errors: list[InvalidEventError] = []
     for index, (line_no, line) in enumerate(_ndjson_lines(raw)):
         try:
-            events.append(decode_event(line, default_ts=default_ts))
+            events.append(_decode_one(line, default_ts, rules))
         except InvalidEventError as exc:
             errors.append(_located(exc, index, line_no))
     return BatchResult(events, errors)
 
 
-def _decode_ndjson_fast(raw: bytes) -> list[Event] | None:
+def _decode_ndjson_fast(raw: bytes, rules: _Rules, suspect: bool) -> list[Event] | None:
     # All lines valid and in canonical shape: one C-level decode of the lines joined as an
     # array. Anything else returns None and the caller takes the per-line path.
     lines = [line for line in raw.split(b"\n") if line]
@@ -692,8 +835,9 @@ def _decode_ndjson_fast(raw: bytes) -> list[Event] | None:
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     events: list[Event] = []
+    max_ts = rules.max_ts
     for wire in wires:
-        event = _from_wire(wire)
+        event = _from_wire(wire, suspect, max_ts, rules)
         if event is None:
             return None
         events.append(event)
@@ -710,7 +854,7 @@ def _located(exc: InvalidEventError, index: int, line: int | None) -> InvalidEve
     return InvalidEventError(exc.errors, index=index, line=line)
 
 
-def _decode_array(raw: bytes, default_ts: int | None) -> BatchResult:
+def _decode_array(raw: bytes, default_ts: int | None, rules: _Rules, suspect: bool) -> BatchResult:
     try:
         wires = _WIRE_LIST_DECODER.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
@@ -719,11 +863,11 @@ def _decode_array(raw: bytes, default_ts: int | None) -> BatchResult:
     errors: list[InvalidEventError] = []
     if wires is not None:
         for index, wire in enumerate(wires):
-            event = _from_wire(wire)
+            event = _from_wire(wire, suspect, rules.max_ts, rules)
             if event is None:
                 try:
-                    event = event_from_mapping(
-                        json.loads(msgspec.json.encode(wire)), default_ts=default_ts
+                    event = _event_from_mapping(
+                        json.loads(msgspec.json.encode(wire)), default_ts, rules
                     )
                 except InvalidEventError as exc:
                     errors.append(_located(exc, index, None))
@@ -735,7 +879,7 @@ def _decode_array(raw: bytes, default_ts: int | None) -> BatchResult:
         raise InvalidEventError([FieldError("body", "must be a JSON array or NDJSON")])
     for index, item in enumerate(items):
         try:
-            events.append(event_from_mapping(item, default_ts=default_ts))
+            events.append(_event_from_mapping(item, default_ts, rules))
         except InvalidEventError as exc:
             errors.append(_located(exc, index, None))
     return BatchResult(events, errors)

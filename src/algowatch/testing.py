@@ -189,9 +189,15 @@ def event_strategy() -> Any:
     positive = st.floats(min_value=1e-6, max_value=1e9, allow_nan=False, allow_infinity=False)
     finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
     ts = st.integers(min_value=0, max_value=4_102_444_800 * _NS)
+    # free text: any character a journal can store (no NUL; Hypothesis never draws surrogates)
+    text = st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=20)
     extra = st.dictionaries(
         st.sampled_from(["venue", "note", "tags"]),
-        st.one_of(st.integers(-5, 5), st.text(max_size=5), st.booleans()),
+        st.one_of(
+            st.integers(-5, 5),
+            st.text(st.characters(exclude_characters="\x00"), max_size=5),
+            st.booleans(),
+        ),
         max_size=2,
     )
 
@@ -230,10 +236,8 @@ def event_strategy() -> Any:
             liquidity=st.none() | st.sampled_from(["maker", "taker"]),
             **common(),
         ),
-        st.builds(ev.OrderRejected, order_id=ids, reason=st.text(max_size=20), **common()),
-        st.builds(
-            ev.OrderCanceled, order_id=ids, reason=st.none() | st.text(max_size=20), **common()
-        ),
+        st.builds(ev.OrderRejected, order_id=ids, reason=text, **common()),
+        st.builds(ev.OrderCanceled, order_id=ids, reason=st.none() | text, **common()),
         st.builds(
             ev.Signal,
             signal_id=ids,
@@ -272,7 +276,7 @@ def event_strategy() -> Any:
             ev.Error,
             error_type=ids,
             component=ids,
-            message=st.none() | st.text(max_size=20),
+            message=st.none() | text,
             **common(),
         ),
         st.builds(ev.Heartbeat, component=ids, **common()),

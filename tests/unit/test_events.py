@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -260,9 +263,9 @@ def test_parse_timestamp_keeps_nanoseconds_and_converts_offsets() -> None:
     assert parse_timestamp("2025-01-02t14:30:00z") == TS_NS
 
 
-@given(st.integers(min_value=0, max_value=253_402_300_799 * 1_000_000_000))
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_format_then_parse_timestamp_is_identity(ts: int) -> None:
-    """format_timestamp and parse_timestamp are inverse for every instant 1970..9999."""
+    """format_timestamp and parse_timestamp are inverse for every storable instant (int64 ns)."""
     assert parse_timestamp(format_timestamp(ts)) == ts
 
 
@@ -360,3 +363,291 @@ def test_events_are_immutable() -> None:
     event = decode_event(_json(type="heartbeat", ts=TS, component="c"))
     with pytest.raises(AttributeError):
         event.component = "other"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- storage rules
+
+
+def _mark_with(**fields: object) -> bytes:
+    return _json(type="mark", ts=TS, symbol="AAPL", price=1.0, **fields)
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("2300-01-01T00:00:00Z", "'2300-01-01T00:00:00Z'"),
+        ("0001-01-01T00:00:00Z", "'0001-01-01T00:00:00Z'"),
+        ("9999-12-31T23:59:59Z", "'9999-12-31T23:59:59Z'"),
+        ("2262-04-11T23:47:16.854775808Z", "'2262-04-11T23:47:16.854775808Z'"),
+        ("1677-09-21T00:12:43.145224191Z", "'1677-09-21T00:12:43.145224191Z'"),
+    ],
+)
+def test_decode_event_given_ts_outside_int64_nanoseconds_names_the_range(
+    ts: str, expected: str
+) -> None:
+    """A ts no journal can store as a signed 64-bit nanosecond count is rejected."""
+    assert _errors(_json(type="heartbeat", ts=ts, component="c")) == [
+        "heartbeat.ts must be within the 64-bit nanosecond range 1677-09-21T00:12:43.145224192Z "
+        f"to 2262-04-11T23:47:16.854775807Z, received {expected}"
+    ]
+
+
+def test_decode_event_accepts_both_ends_of_the_int64_range() -> None:
+    """The first and last storable instants are valid timestamps."""
+    for ts, ns in [
+        ("1677-09-21T00:12:43.145224192Z", -(2**63)),
+        ("2262-04-11T23:47:16.854775807Z", 2**63 - 1),
+    ]:
+        assert decode_event(_json(type="heartbeat", ts=ts, component="c")).ts == ns
+
+
+def test_decode_event_given_exchange_ts_out_of_range_names_it() -> None:
+    """exchange_ts follows the same range as ts."""
+    assert _errors(_mark_with(exchange_ts="2300-01-01T00:00:00Z")) == [
+        "mark.exchange_ts must be within the 64-bit nanosecond range "
+        "1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z, "
+        "received '2300-01-01T00:00:00Z'"
+    ]
+
+
+def test_decode_event_given_lone_surrogates_anywhere_reports_every_field() -> None:
+    """Lone surrogates in known fields, unknown fields and field names are all reported."""
+    body = _json(
+        type="error",
+        ts=TS,
+        error_type="\ud800",
+        component="ok",
+        message="x\udfff",
+        venue="\udbff",
+        meta={"k\ud800": 1},
+        **{"ven\ud800ue": 1},
+    )
+    assert _errors(body) == [
+        "error.error_type must not contain a lone surrogate (not encodable as UTF-8), "
+        "received '\\ud800'",
+        "error.message must not contain a lone surrogate (not encodable as UTF-8), "
+        "received 'x\\udfff'",
+        "error.venue must not contain a lone surrogate (not encodable as UTF-8), "
+        "received '\\udbff'",
+        "error.meta field names must not contain a lone surrogate (not encodable as UTF-8), "
+        "received 'k\\ud800'",
+        "error field names must not contain a lone surrogate (not encodable as UTF-8), "
+        "received 'ven\\ud800ue'",
+    ]
+
+
+def test_decode_event_given_nul_or_controls_in_ids_and_labels_names_each_field() -> None:
+    """Identifiers, symbols and labels hold no control character; free text holds no NUL."""
+    body = _json(
+        type="order_rejected",
+        ts=TS,
+        event_id="e\x00",
+        strategy="s\n",
+        account="a\x85",
+        order_id="o\x7f",
+        reason="r\x00",
+        note="n\x00",
+    )
+    assert _errors(body) == [
+        "order_rejected.event_id must not contain a NUL character, received 'e\\x00'",
+        "order_rejected.strategy must not contain control characters, received 's\\n'",
+        "order_rejected.account must not contain control characters, received 'a\\x85'",
+        "order_rejected.order_id must not contain control characters, received 'o\\x7f'",
+        "order_rejected.reason must not contain a NUL character, received 'r\\x00'",
+        "order_rejected.note must not contain a NUL character, received 'n\\x00'",
+    ]
+
+
+def test_decode_event_keeps_line_breaks_and_unicode_in_free_text() -> None:
+    """Free text may hold tabs, line breaks and any character a journal can store."""
+    body = _json(type="error", ts=TS, error_type="e", component="c", message="a\tb\nc é 😀")
+    event = decode_event(body)
+    assert isinstance(event, ev.Error)
+    assert event.message == "a\tb\nc é 😀"
+
+
+def test_decode_event_given_unknown_fields_past_the_limits_reports_each_limit() -> None:
+    """Unknown fields: count, nesting, total values, string and name length, numbers."""
+    nested: object = 1
+    for _ in range(ev.MAX_EXTRA_DEPTH + 1):
+        nested = {"a": nested}
+    fields = {f"f{i}": i for i in range(ev.MAX_EXTRA_FIELDS - 5)}
+    body = _json(
+        type="heartbeat",
+        ts=TS,
+        component="c",
+        deep=nested,
+        note="n" * 4097,
+        nan=float("nan"),
+        big=2**64,
+        **{"k" * 129: 1},
+        values=list(range(ev.MAX_EXTRA_VALUES)),
+        **fields,
+    )
+    messages = _errors(body)
+    assert messages == [
+        "heartbeat.extra must be at most 64 unknown fields, received 65",
+        "heartbeat.deep.a.a.a.a.a.a.a.a must be nested at most 8 levels deep, received {'a': 1}",
+        "heartbeat.note must be at most 4096 characters, received " + repr("n" * 4097)[:77] + "...",
+        "heartbeat.nan must be a finite number, received nan",
+        "heartbeat.big must be an integer within 64 bits, received 18446744073709551616",
+        "heartbeat field names must be at most 128 characters, received "
+        + repr("k" * 129)[:77]
+        + "...",
+        "heartbeat.extra must hold at most 1000 values in all unknown fields, received more",
+    ]
+
+
+def test_decode_event_accepts_unknown_fields_within_the_limits() -> None:
+    """Nested unknown fields within the limits are kept as sent."""
+    nested: object = 1
+    for _ in range(ev.MAX_EXTRA_DEPTH):
+        nested = {"a": nested}
+    event = decode_event(_json(type="heartbeat", ts=TS, component="c", deep=nested, n=-(2**63)))
+    assert event.extra == {"deep": nested, "n": -(2**63)}
+    assert decode_event(encode_event(event)) == event
+
+
+def test_decode_event_given_max_ts_rejects_later_events_with_all_other_errors() -> None:
+    """A ts beyond max_ts is reported with the event's other invalid fields."""
+    body = _json(type="mark", ts="2200-01-01T00:00:00Z", symbol="AAPL", price=-1)
+    with pytest.raises(InvalidEventError) as info:
+        decode_event(body, max_ts=TS_NS)
+    assert [str(e) for e in info.value.errors] == [
+        "mark.price must be > 0, received -1",
+        "mark.ts must be at most 2025-01-02T14:30:00.000000000Z (the receiver's clock plus "
+        "the future it allows), received '2200-01-01T00:00:00Z'",
+    ]
+    # at the limit and in the past: accepted; no limit: accepted
+    assert decode_event(_json(type="heartbeat", ts=TS, component="c"), max_ts=TS_NS).ts == TS_NS
+    assert (
+        decode_event(
+            _json(type="heartbeat", ts="1990-01-01T00:00:00Z", component="c"), max_ts=TS_NS
+        ).ts
+        < TS_NS
+    )
+    assert decode_event(_json(type="heartbeat", ts="2200-01-01T00:00:00Z", component="c")).ts
+
+
+def test_decode_batch_given_max_ts_reports_only_the_future_events() -> None:
+    """In a batch, only the events past max_ts are invalid, on both fast paths."""
+    good = _json(type="heartbeat", ts=TS, component="c")
+    late = _json(type="heartbeat", ts="2025-01-02T14:30:00.000000001Z", component="c")
+    for body in (b"\n".join([good, late, good]), b"[" + b",".join([good, late, good]) + b"]"):
+        result = decode_batch(body, max_ts=TS_NS)
+        assert len(result.events) == 2
+        assert [e.index for e in result.errors] == [1]
+
+
+def test_decode_stored_replays_what_earlier_versions_journaled() -> None:
+    """A journal written before the storage rules (NUL in an id, a control in a label) replays."""
+    old = ev.Heartbeat(ts=TS_NS, event_id="e\x00", component="line\nbreak", extra={"k": "\x00"})
+    stored = encode_event(old)
+    assert ev.decode_stored(stored) == old
+    with pytest.raises(InvalidEventError):
+        decode_event(stored)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _json(type="heartbeat", ts=TS, component="a\x01"),
+        b'{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"a\x7f"}',
+        '{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"a\x85"}'.encode(),
+        _json(type="heartbeat", ts=TS, component="c", event_id="\u0000"),
+    ],
+)
+def test_every_decoder_entry_point_rejects_forbidden_characters(body: bytes) -> None:
+    """decode_event (bytes and str), NDJSON and array batches agree: the event is invalid."""
+    with pytest.raises(InvalidEventError):
+        decode_event(body)
+    with pytest.raises(InvalidEventError):
+        decode_event(body.decode())
+    assert len(decode_batch(body + b"\n" + body).errors) == 2
+    assert len(decode_batch(b"[" + body + b"]").errors) == 1
+
+
+# --------------------------------------------------------------------------- fuzz
+
+
+def _load_kit() -> object:
+    import importlib.util  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(__file__).parents[1] / "hostile_kit.py"
+    spec = importlib.util.spec_from_file_location("algowatch_hostile_kit", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+KIT: Any = _load_kit()
+
+
+def _decode_all_ways(data: bytes) -> list[ev.Event]:
+    """Decode ``data`` through every entry point; return the events the strict ones accept."""
+    accepted: list[ev.Event] = []
+    for decode in (decode_event, lambda d: decode_event(d.decode("utf-8", "replace"))):
+        with contextlib.suppress(InvalidEventError):
+            accepted.append(decode(data))
+    for body in (data + b"\n" + data, b"[" + data + b"]"):
+        with contextlib.suppress(InvalidEventError):
+            accepted.extend(decode_batch(body).events)
+    return accepted
+
+
+@given(st.binary(max_size=200))
+def test_decoders_given_arbitrary_bytes_raise_only_invalid_event_error(data: bytes) -> None:
+    """No byte string makes a decoder raise anything but InvalidEventError."""
+    _decode_all_ways(data)
+
+
+def test_every_accepted_hostile_event_round_trips_through_sqlite_and_the_engine(
+    tmp_path: Path,
+) -> None:
+    """What the decoders accept, the SQLite journal stores and gives back, and the engine applies.
+
+    Inputs are valid events with fields replaced by hostile values (surrogates, NUL,
+    controls, huge or non-finite numbers, out-of-range timestamps, deep nesting), encoded
+    escaped and raw.
+    """
+    from algowatch.journal import SqliteJournal  # noqa: PLC0415
+    from algowatch.monitor import Monitor  # noqa: PLC0415
+
+    counts = {"accepted": 0, "rejected": 0}
+    with SqliteJournal(tmp_path / "j.sqlite3", durability="event") as journal:
+        monitor = Monitor()
+
+        @given(KIT.hostile_object(), st.booleans())
+        def check(obj: object, ascii_only: bool) -> None:
+            data = KIT.encode_hostile(obj, ascii_only)
+            events = _decode_all_ways(data)
+            counts["accepted" if events else "rejected"] += 1
+            stored = []
+            for event in events:
+                assert decode_event(encode_event(event)) == event
+                if journal.append([event]) == [True]:  # not a known event_id
+                    stored.append(event)
+                monitor.apply(event)
+            if stored:
+                assert list(journal.replay())[-len(stored) :] == stored
+            if events:
+                monitor.snapshot()
+
+        check()
+    # the generator explores both sides of the boundary
+    assert counts["accepted"] > 10
+    assert counts["rejected"] > 10
+
+
+def test_decode_event_given_a_flood_of_bad_unknown_fields_reports_a_bounded_list() -> None:
+    """100,000 bad field names give at most about MAX_EXTRA_VALUES errors, not 100,000."""
+    body = _json(type="heartbeat", ts=TS, component="c", **{f"k{i}\x00": i for i in range(100_000)})
+    messages = _errors(body)
+    assert messages[0] == "heartbeat.extra must be at most 64 unknown fields, received 100000"
+    assert messages[-1] == (
+        "heartbeat.extra must hold at most 1000 values in all unknown fields, received more"
+    )
+    assert len(messages) <= ev.MAX_EXTRA_VALUES + 3

@@ -164,7 +164,8 @@ def replay(
 ) -> None:
     """Replay event FILES (NDJSON, JSON array or CSV, gzip too) through the engine.
 
-    Time is event time: replaying yesterday's file gives yesterday's numbers. Each bad
+    Time is event time: replaying yesterday's file gives yesterday's numbers, and no
+    window on future timestamps applies (unlike the service's ingest). Each bad
     line is reported on stderr with its file, line number, field and reason; good lines
     still apply and the exit code is 1. With --strict the replay stops at the first bad
     line. Events whose event_id was already seen (or already journaled, with --journal)

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Final, Literal, Self
 
 from algowatch.errors import JournalError
-from algowatch.events import Event, decode_event, encode_event
+from algowatch.events import Event, decode_stored, encode_event
 
 __all__ = ["Journal", "JournalRow", "JournalState"]
 
@@ -139,7 +139,7 @@ class Journal(abc.ABC):
                 self._check_open()
                 page = self._page(after, _PAGE_SIZE)
             for _seq, payload in page:
-                yield decode_event(payload)
+                yield decode_stored(payload)
             if len(page) < _PAGE_SIZE:
                 return
             after = page[-1][0]

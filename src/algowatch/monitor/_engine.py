@@ -254,6 +254,15 @@ class Monitor:
     def _anomaly(self, kind: str) -> None:
         self._anomalies[kind] = self._anomalies.get(kind, 0) + 1
 
+    def record_anomaly(self, kind: str) -> None:
+        """Count one anomaly of ``kind`` found outside the engine.
+
+        The service counts here the events it quarantined because applying them raised
+        (kind ``engine_error``), so they show in ``anomalies`` and in
+        ``algowatch_anomalies_total`` like the anomalies the engine finds itself.
+        """
+        self._anomaly(kind)
+
     def _all_scopes(self) -> Iterable[Scope]:
         return itertools.chain((self._overall,), self._strategies.values(), self._accounts.values())
 

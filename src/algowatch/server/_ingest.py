@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -9,8 +10,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from algowatch.errors import InvalidEventError, ServiceUnavailableError
-from algowatch.events import BatchResult, decode_batch, event_types
+from algowatch.errors import InvalidEventError, JournalError, ServiceUnavailableError
+from algowatch.events import BatchResult, Event, decode_batch, event_types
 from algowatch.server._auth import require_token
 from algowatch.server._responses import json_response, problem
 
@@ -123,8 +124,11 @@ async def _read_body(request: Request, limit: int) -> bytes | Response:
         401: {"model": Problem, "description": "missing or wrong bearer token"},
         413: {"model": Problem, "description": "body larger than server.max_body_bytes"},
         415: {"model": Problem, "description": "not application/json or application/x-ndjson"},
-        422: {"model": BatchRejected, "description": "invalid events; nothing applied"},
-        503: {"model": Problem, "description": "journal behind or failing; retry after"},
+        422: {
+            "model": BatchRejected,
+            "description": "invalid events, or a batch the journal refused; nothing applied",
+        },
+        503: {"model": Problem, "description": "journal behind or unavailable; retry after"},
     },
     openapi_extra=_OPENAPI_BODY,
 )
@@ -133,8 +137,11 @@ async def post_events(request: Request) -> Response:
 
     The response is sent only once the events are durable. A batch is all or
     nothing: one invalid event rejects the batch (422, every invalid field listed)
-    and nothing is applied. Events whose ``event_id`` is already known are
-    ignored and listed in ``duplicates``; events without ``ts`` get the receive time.
+    and nothing is applied; it never affects another client's batch. Events whose
+    ``event_id`` is already known are ignored and listed in ``duplicates``; events
+    without ``ts`` get the receive time; a ``ts`` more than ``server.max_future_seconds``
+    ahead of the service clock is invalid. 503 means only "the journal is behind or
+    unavailable right now": retry it.
     """
     service = request.app.state.service
     settings = service.settings.server
@@ -148,11 +155,15 @@ async def post_events(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     received_ns = service.clock.time_ns()
+    future = settings.max_future_seconds
+    max_ts = None if math.isinf(future) else received_ns + round(future * 1e9)
     try:
         if len(body) > _THREAD_DECODE_BYTES:
-            batch: BatchResult = await run_in_threadpool(decode_batch, body, default_ts=received_ns)
+            batch: BatchResult = await run_in_threadpool(
+                decode_batch, body, default_ts=received_ns, max_ts=max_ts
+            )
         else:
-            batch = decode_batch(body, default_ts=received_ns)
+            batch = decode_batch(body, default_ts=received_ns, max_ts=max_ts)
     except InvalidEventError as exc:
         service.count("rejected_batches")
         return json_response(_invalid_payload([exc], None), status_code=422)
@@ -160,12 +171,26 @@ async def post_events(request: Request) -> Response:
         service.count("rejected_batches")
         total = len(batch.events) + len(batch.errors)
         return json_response(_invalid_payload(batch.errors, total), status_code=422)
+    return await _store(service, batch.events)
+
+
+async def _store(service: Any, events: list[Event]) -> Response:
+    settings = service.settings.server
     try:
-        result = await service.submit(batch.events)
+        result = await service.submit(events)
     except ServiceUnavailableError as exc:
         return problem(
             503, str(exc), headers={"Retry-After": str(max(1, settings.retry_after_seconds))}
         )
+    except JournalError as exc:  # this batch alone cannot be stored; resending cannot help
+        service.count("rejected_batches")
+        refused = {
+            "detail": "the journal refused the batch; nothing was applied",
+            "invalid": [
+                {"index": None, "line": None, "errors": [{"field": "batch", "message": str(exc)}]}
+            ],
+        }
+        return json_response(refused, status_code=422)
     return json_response(
         {"received": result.received, "accepted": result.accepted, "duplicates": result.duplicates},
         status_code=202,

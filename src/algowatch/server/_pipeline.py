@@ -1,25 +1,46 @@
-"""The ingest pipeline: bounded queue -> journal (one writer thread) -> Monitor (one place)."""
+"""The ingest pipeline: bounded queue -> journal (one writer thread) -> Monitor (one place).
+
+Two policies live here, one home each:
+
+- **Isolation** (:func:`store_unavailable`): a journal failure that means "the store is
+  unavailable right now" fails the batches it concerns with 503; any other failure of a
+  group commit is retried batch by batch, so only the batch that cannot be stored fails.
+- **Engine errors** (:func:`apply_event`): an event the engine raises on is quarantined
+  the same way live and at replay, so a restart reaches the state the live service had.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from algowatch.errors import ServiceUnavailableError
+from algowatch.errors import JournalError, ServiceUnavailableError
 from algowatch.events import Event
 
-__all__ = ["IngestPipeline", "IngestResult", "JournalLike", "MonitorLike"]
+__all__ = [
+    "ENGINE_ERROR",
+    "IngestPipeline",
+    "IngestResult",
+    "JournalLike",
+    "MonitorLike",
+    "apply_event",
+    "store_unavailable",
+]
 
 _log = logging.getLogger("algowatch.server")
 
 # Events applied to the Monitor between two yields to the event loop, so that a large group
 # does not stall reads and health probes for long.
 _APPLY_CHUNK = 2000
+
+ENGINE_ERROR = "engine_error"
+"""The anomaly kind counting events the engine raised on (quarantined)."""
 
 
 class JournalLike(Protocol):
@@ -43,6 +64,10 @@ class MonitorLike(Protocol):
 
     def apply(self, event: Event) -> bool:
         """Apply one event; return False for a duplicate ``event_id``."""
+        ...
+
+    def record_anomaly(self, kind: str) -> None:
+        """Count one anomaly of ``kind``."""
         ...
 
     def snapshot(self) -> dict[str, Any]:
@@ -87,11 +112,15 @@ class _Batch:
     future: asyncio.Future[IngestResult]
 
 
+# per batch of a group: its journal flags, or the error that kept it out of the journal
+_Outcome = list[bool] | Exception
+
+
 @dataclass(slots=True)
 class _Inflight:
     group: list[_Batch]
-    events: list[Event]
-    flags: asyncio.Future[list[bool]]
+    events: int
+    outcomes: asyncio.Future[list[_Outcome]]
 
 
 @dataclass(slots=True)
@@ -101,6 +130,7 @@ class _Stats:
     duplicates: int = 0
     rejected_busy: int = 0
     journal_failures: int = 0
+    isolated_groups: int = 0
     apply_failures: int = 0
     groups: int = 0
     largest_group: int = 0
@@ -156,7 +186,11 @@ class IngestPipeline:
         ------
         ServiceUnavailableError
             When the queue is full (the journal is behind), the service is stopping,
-            or the journal failed to store the batch; nothing of the batch was applied.
+            or the journal is unavailable (:func:`store_unavailable`); retry later.
+            Nothing of the batch was applied.
+        JournalError
+            When the journal refused this batch for another reason (its group's other
+            batches are stored without it); resending it unchanged fails again.
         """
         if self._closing:
             msg = "the service is shutting down; retry against the restarted service"
@@ -212,12 +246,43 @@ class IngestPipeline:
         return group
 
     def _start(self, group: list[_Batch]) -> _Inflight:
-        events: list[Event] = [e for batch in group for e in batch.events]
+        size = sum(len(batch.events) for batch in group)
         self.stats.groups += 1
-        self.stats.largest_group = max(self.stats.largest_group, len(events))
+        self.stats.largest_group = max(self.stats.largest_group, size)
         loop = asyncio.get_running_loop()
-        flags = loop.run_in_executor(self._executor, self._journal.append, events)
-        return _Inflight(group, events, flags)
+        batches = [batch.events for batch in group]
+        outcomes = loop.run_in_executor(self._executor, self._store, batches)
+        return _Inflight(group, size, outcomes)
+
+    def _store(self, batches: list[Sequence[Event]]) -> list[_Outcome]:
+        # On the writer thread. A group that fails for a reason other than "the store is
+        # unavailable" is retried batch by batch, in order and in this same job (so the
+        # journal order stays the apply order): only the batch the journal refuses fails.
+        events = [e for batch in batches for e in batch]
+        try:
+            flags = self._journal.append(events)
+        except Exception as exc:
+            if len(batches) == 1 or store_unavailable(exc):
+                return [exc] * len(batches)
+            _log.warning(
+                "journal append of a group of %d batches failed (%r); storing them one by one",
+                len(batches),
+                exc,
+            )
+            self.stats.isolated_groups += 1
+            outcomes: list[_Outcome] = []
+            for batch in batches:
+                try:
+                    outcomes.append(self._journal.append(batch))
+                except Exception as batch_exc:
+                    outcomes.append(batch_exc)
+            return outcomes
+        result: list[_Outcome] = []
+        start = 0
+        for batch in batches:
+            result.append(flags[start : start + len(batch)])
+            start += len(batch)
+        return result
 
     async def _finish_safely(self, inflight: _Inflight) -> None:
         try:
@@ -230,34 +295,30 @@ class IngestPipeline:
                     batch.future.set_exception(ServiceUnavailableError(msg))
 
     async def _finish(self, inflight: _Inflight) -> None:
-        group, events = inflight.group, inflight.events
+        group = inflight.group
         try:
-            flags = await inflight.flags
-        except Exception as exc:  # any journal failure becomes a 503, never a crash
-            self._pending -= len(events)
-            self.stats.journal_failures += 1
-            _log.error("journal append of %d events failed: %r", len(events), exc)
-            msg = f"the journal could not store the batch ({exc}); retry later"
-            for batch in group:
-                if not batch.future.done():
-                    batch.future.set_exception(ServiceUnavailableError(msg))
-            return
-        self._pending -= len(events)
-        position = 0
+            outcomes = await inflight.outcomes
+        finally:
+            self._pending -= inflight.events
         applied = 0
-        for batch in group:
+        for batch, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                self.stats.journal_failures += 1
+                if not batch.future.done():
+                    batch.future.set_exception(_store_error(outcome, len(batch.events)))
+                continue
             accepted = 0
             duplicates: list[str] = []
-            for event in batch.events:
-                if flags[position]:
+            for event, new in zip(batch.events, outcome, strict=True):
+                if new:
                     accepted += 1
                     applied += 1
-                    self._apply(event)
+                    if apply_event(self._monitor, event) is None:
+                        self.stats.apply_failures += 1
                     if applied % _APPLY_CHUNK == 0:
                         await asyncio.sleep(0)
                 elif event.event_id is not None:
                     duplicates.append(event.event_id)
-                position += 1
             self.stats.batches += 1
             self.stats.events += accepted
             self.stats.duplicates += len(duplicates)
@@ -266,9 +327,68 @@ class IngestPipeline:
         if applied and self._on_applied is not None:
             self._on_applied(applied)
 
-    def _apply(self, event: Event) -> None:
-        try:
-            self._monitor.apply(event)
-        except Exception as exc:
-            self.stats.apply_failures += 1
-            _log.error("applying event %r failed: %r", event.event_id, exc)
+
+def _store_error(exc: Exception, size: int) -> Exception:
+    if store_unavailable(exc):
+        _log.error("journal unavailable, a batch of %d events was not stored: %r", size, exc)
+        msg = f"the journal is unavailable ({exc}); retry later"
+        return ServiceUnavailableError(msg)
+    _log.error("the journal refused a batch of %d events: %r", size, exc)
+    msg = (
+        f"the journal refused this batch ({exc!r}); nothing of it was stored or applied, "
+        "and resending it unchanged will fail again"
+    )
+    return JournalError(msg)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """Return whether a journal failure means "the store is unavailable right now".
+
+    True for :class:`~algowatch.errors.ServiceUnavailableError`, for a
+    :class:`~algowatch.errors.JournalError` raised without a driver error (a closed
+    journal), and for driver errors about the connection or the storage rather than the
+    data: ``OSError``, SQLite's and psycopg's ``OperationalError`` (locked, disk full,
+    connection lost) and psycopg's ``InterfaceError``. Anything else (an integrity or data
+    error, an unencodable value) is about the batch, and retrying it will not help.
+    """
+    if isinstance(exc, ServiceUnavailableError):
+        return True
+    cause = exc.__cause__ if isinstance(exc, JournalError) else exc
+    if cause is None:
+        return True
+    if isinstance(cause, OSError | sqlite3.OperationalError):
+        return True
+    if type(cause).__module__.partition(".")[0] != "psycopg":
+        return False
+    names = {cls.__name__ for cls in type(cause).__mro__}
+    return not names.isdisjoint({"OperationalError", "InterfaceError"})
+
+
+def apply_event(monitor: MonitorLike, event: Event) -> bool | None:
+    """Apply ``event`` to ``monitor`` under the service's one engine-error policy.
+
+    The live pipeline and the journal replay at start both apply events through this
+    function, so they treat an event the engine raises on alike: the event stays in the
+    journal, is counted as an anomaly of kind :data:`ENGINE_ERROR`
+    (``algowatch_anomalies_total{kind="engine_error"}``), is logged once with its type and
+    ``event_id``, and the service keeps running. The engine is deterministic, so a restart
+    that replays the journal reaches the state the live service had.
+
+    Returns
+    -------
+    bool or None
+        True when applied, False for a duplicate ``event_id``, None when quarantined.
+    """
+    try:
+        return monitor.apply(event)
+    except Exception as exc:  # the policy: quarantine, count, log, keep running
+        monitor.record_anomaly(ENGINE_ERROR)
+        _log.error(
+            "event quarantined: the engine raised %r applying %s event %r (counted as anomaly %s)",
+            exc,
+            event.__struct_config__.tag,
+            event.event_id,
+            ENGINE_ERROR,
+            exc_info=exc,
+        )
+        return None

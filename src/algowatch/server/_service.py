@@ -20,7 +20,7 @@ from algowatch.health import HealthRunner, JournalCheck
 from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
 from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
-from algowatch.server._pipeline import IngestPipeline, IngestResult
+from algowatch.server._pipeline import IngestPipeline, IngestResult, apply_event
 from algowatch.server._render import render_snapshot
 from algowatch.server._stream import SnapshotBroadcaster
 from algowatch.settings import Settings
@@ -176,9 +176,11 @@ class Service:
         )
 
     def _replay(self, journal: Journal) -> int:
+        # the live pipeline's engine-error policy, so a restart reaches the live state
         applied = 0
+        monitor = self.monitor
         for event in journal.replay():
-            if self.monitor.apply(event):
+            if apply_event(monitor, event):
                 applied += 1
         return applied
 

@@ -192,7 +192,10 @@ def test_csv_converts_numbers_and_reports_bad_cells_with_their_line(tmp_path: Pa
         "price": 101.5,
     }
     assert str(records[1][1]) == ("line 3: order_filled.quantity must be a number, received 'ten'")
-    assert getattr(records[3][1], "component", None) == "multi\nline"
+    # the quoted multi-line cell is one cell; a label must not hold a line break
+    assert str(records[3][1]) == (
+        "line 5: heartbeat.component must not contain control characters, received 'multi\\nline'"
+    )
     assert str(records[4][1]) == (
         "line 7: row must have at most 9 cells (the header's), received 10"
     )

@@ -212,3 +212,14 @@ def test_progress_bar_is_drawn_on_a_terminal_for_long_files(
     assert "long.ndjson" in screen.getvalue()
     with _progress(Console(file=io.StringIO())) as off:
         assert off is None  # not a terminal: no bar
+
+
+def test_replay_applies_no_window_on_future_timestamps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file stamped in 2200 (a simulation) replays: only the service has a future window."""
+    path = tmp_path / "future.ndjson"
+    path.write_text('{"type":"heartbeat","ts":"2200-01-01T00:00:00Z","component":"engine"}\n')
+    code, out, err = run(capsys, "--json", str(path))
+    assert (code, err) == (0, "")
+    assert json.loads(out)["events_applied"] == 1

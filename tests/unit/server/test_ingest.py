@@ -133,7 +133,7 @@ CORPUS = [
     ),
     pytest.param(
         ("[" + MARK % ("9" * 400) + "]").encode(),
-        one_invalid(0, None, ("mark.price", f"must be a finite number, received {'9' * 400}")),
+        one_invalid(0, None, ("mark.price", f"must be a finite number, received {'9' * 77}...")),
         id="integer-beyond-float-range",
     ),
     pytest.param(
@@ -319,6 +319,77 @@ def test_journal_failure_answers_503_and_changes_nothing(
     response = api.post(URL, content=encode_events([factory.mark("AAPL", 1.0)]), headers=NDJSON)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
-    assert response.json()["detail"].startswith("the journal could not store the batch (")
+    assert response.json()["detail"].startswith("the journal is unavailable (")
     assert state(api) == before
     assert api.get("/live").status_code == 200
+
+
+# --------------------------------------------------------------------------- time window
+
+
+def _heartbeat_at(ts: str) -> bytes:
+    return f'[{{"type":"heartbeat","ts":"{ts}","component":"engine"}}]'.encode()
+
+
+def test_event_beyond_the_allowed_future_gets_422_naming_ts(api: TestClient) -> None:
+    """A heartbeat stamped 2200 is rejected and does not move the session (issue 12)."""
+    before = state(api)
+    response = api.post(URL, content=_heartbeat_at("2200-01-01T00:00:00Z"), headers=JSON)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "1 of 1 events are invalid; nothing was applied",
+        "invalid": [
+            {
+                "index": 0,
+                "line": None,
+                "errors": [
+                    {
+                        "field": "heartbeat.ts",
+                        "message": "must be at most 2025-01-02T14:35:00.000000000Z (the "
+                        "receiver's clock plus the future it allows), "
+                        "received '2200-01-01T00:00:00Z'",
+                    }
+                ],
+            }
+        ],
+    }
+    assert state(api) == before
+
+
+def test_the_future_window_follows_the_injected_clock(api: TestClient, clock: FakeClock) -> None:
+    """Up to max_future_seconds (300 s) ahead is accepted; one nanosecond more is not."""
+    edge = "2025-01-02T14:35:00Z"
+    assert api.post(URL, content=_heartbeat_at(edge), headers=JSON).status_code == 202
+    late = "2025-01-02T14:35:00.000000001Z"
+    assert api.post(URL, content=_heartbeat_at(late), headers=JSON).status_code == 422
+    clock.advance(1)
+    assert api.post(URL, content=_heartbeat_at(late), headers=JSON).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "ts", ["1677-09-21T00:12:43.145224192Z", "1970-01-01T00:00:00Z", "2001-09-11T13:46:40Z"]
+)
+def test_history_is_accepted_whatever_its_age(api: TestClient, ts: str) -> None:
+    """Backfills and backtests: any past ts in the storable range is accepted."""
+    assert api.post(URL, content=_heartbeat_at(ts), headers=JSON).status_code == 202
+
+
+def test_max_future_seconds_inf_turns_the_check_off(tmp_path: Path, clock: FakeClock) -> None:
+    """With server.max_future_seconds = inf any storable ts is accepted."""
+    settings = make_settings(tmp_path / "data", max_future_seconds=float("inf"))
+    with TestClient(create_app(settings, clock=clock)) as client:
+        response = client.post(URL, content=_heartbeat_at("2200-01-01T00:00:00Z"), headers=JSON)
+        assert response.status_code == 202
+
+
+def test_journal_replay_at_start_never_applies_the_window(tmp_path: Path, clock: FakeClock) -> None:
+    """Events accepted while the clock allowed them replay after a restart with an earlier clock."""
+    settings = make_settings(tmp_path / "data")
+    with TestClient(create_app(settings, clock=clock)) as client:
+        response = client.post(URL, content=_heartbeat_at("2025-01-02T14:34:00Z"), headers=JSON)
+        assert response.status_code == 202
+        before = state(client)
+    clock.set("2025-01-01T00:00:00Z")  # the restarted service's clock is a day earlier
+    with TestClient(create_app(settings, clock=clock)) as client:
+        assert client.app.state.service.replayed_events == 1  # type: ignore[attr-defined]
+        assert state(client)["events_applied"] == before["events_applied"] == 1

@@ -29,6 +29,7 @@ from algowatch.settings import HealthSettings, MonitorSettings, ServerSettings, 
 from algowatch.testing import FakeClock
 
 from ._golden_stream import golden_events
+from .conftest import LOOPBACK
 
 GOLDEN = Path(__file__).parent / "golden"
 _WRITE = os.environ.get("ALGOWATCH_WRITE_GOLDEN") == "1"
@@ -106,7 +107,7 @@ def served(tmp_path: Path) -> Any:
         health=HealthSettings(system_metrics=False),
     )
     app = create_app(settings, clock=clock, monitor=_replayed(clock), risk_loop=False)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOOPBACK) as client:
         yield client
 
 
