@@ -10,8 +10,8 @@ from algowatch.exporters._providers import ProviderErrors
 from algowatch.exporters.audit import AuditCollector
 from algowatch.exporters.collectors import register_collectors
 from algowatch.exporters.endpoint import encode_text, metrics_endpoint
-from algowatch.exporters.journal import JournalCollector
 from algowatch.exporters.health import HealthCollector, SystemCollector
+from algowatch.exporters.journal import JournalCollector
 from algowatch.exporters.risk import RiskCollector
 from algowatch.exporters.trading import TradingCollector
 

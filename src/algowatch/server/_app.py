@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
-from algowatch import __version__, health
+from algowatch import __version__
 from algowatch.clock import Clock, SystemClock
 from algowatch.exporters import (
     JournalCollector,
