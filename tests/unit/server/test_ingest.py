@@ -377,7 +377,7 @@ def test_history_is_accepted_whatever_its_age(api: TestClient, ts: str) -> None:
 def test_max_future_seconds_inf_turns_the_check_off(tmp_path: Path, clock: FakeClock) -> None:
     """With server.max_future_seconds = inf any storable ts is accepted."""
     settings = make_settings(tmp_path / "data", max_future_seconds=float("inf"))
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as client:
         response = client.post(URL, content=_heartbeat_at("2200-01-01T00:00:00Z"), headers=JSON)
         assert response.status_code == 202
 
@@ -385,11 +385,11 @@ def test_max_future_seconds_inf_turns_the_check_off(tmp_path: Path, clock: FakeC
 def test_journal_replay_at_start_never_applies_the_window(tmp_path: Path, clock: FakeClock) -> None:
     """Events accepted while the clock allowed them replay after a restart with an earlier clock."""
     settings = make_settings(tmp_path / "data")
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as client:
         response = client.post(URL, content=_heartbeat_at("2025-01-02T14:34:00Z"), headers=JSON)
         assert response.status_code == 202
         before = state(client)
     clock.set("2025-01-01T00:00:00Z")  # the restarted service's clock is a day earlier
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as client:
         assert client.app.state.service.replayed_events == 1  # type: ignore[attr-defined]
         assert state(client)["events_applied"] == before["events_applied"] == 1

@@ -25,7 +25,7 @@ from algowatch.server._pipeline import (
 from algowatch.settings import JournalSettings
 from algowatch.testing import EventFactory, FakeClock
 
-from .conftest import make_settings, state
+from .conftest import LOOPBACK, make_settings, state
 
 
 def test_batch_beyond_the_pending_limit_is_refused_with_503(
@@ -280,7 +280,9 @@ def test_a_restart_replays_quarantined_events_to_the_identical_state(
         [factory.heartbeat(event_id="boom-before")],
         [factory.mark("AAPL", 102.0), factory.heartbeat("feed")],
     ]
-    with TestClient(create_app(settings, clock=clock, monitor=Exploding())) as client:
+    with TestClient(
+        create_app(settings, clock=clock, monitor=Exploding()), base_url=LOOPBACK
+    ) as client:
         for batch in batches:
             response = client.post(
                 "/api/v1/events",
@@ -289,7 +291,9 @@ def test_a_restart_replays_quarantined_events_to_the_identical_state(
             )
             assert response.status_code == 202, response.text
         live = state(client)
-    with TestClient(create_app(settings, clock=clock, monitor=Exploding())) as client:
+    with TestClient(
+        create_app(settings, clock=clock, monitor=Exploding()), base_url=LOOPBACK
+    ) as client:
         restarted = state(client)
         # 6 journaled; the 2 quarantined ones are not counted as replayed
         assert client.app.state.service.replayed_events == 4  # type: ignore[attr-defined]

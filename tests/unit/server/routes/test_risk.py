@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import msgspec
 import pytest
 from fastapi.testclient import TestClient
 
+from algowatch.monitor import Monitor, ScopeFigures
 from algowatch.server import create_app
 from algowatch.server.routes._risk import MAX_REASON_CHARS, MAX_RESET_BODY_BYTES
 from algowatch.settings import HealthSettings, RiskSettings, ServerSettings, Settings
@@ -21,8 +23,13 @@ RESET = "/api/v1/risk/reset"
 BODY = {"by": "alice", "reason": "checked"}
 
 
-def _snap(drawdown: float) -> dict[str, Any]:
-    return {"trading": {"current_drawdown": drawdown, "daily_pnl": 0.0}, "execution": {}}
+EMPTY = Monitor().figures().portfolio
+
+
+def _snap(drawdown: float) -> ScopeFigures:
+    """The guard's input: an otherwise empty portfolio at ``drawdown``."""
+    trading = dataclasses.replace(EMPTY.trading, current_drawdown=drawdown, daily_pnl=0.0)
+    return dataclasses.replace(EMPTY, trading=trading)
 
 
 @pytest.fixture
