@@ -40,6 +40,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ _SNIFF_BYTES: Final = 4096
 _BLOCK_BYTES: Final = 1024 * 1024
 # records per batch for the formats read record by record (JSON array, CSV)
 _BATCH_RECORDS: Final = 4096
+_ARRAY_START: Final = re.compile(rb"[ \t\n\r\x0b\x0c]*\[")  # what bytes.lstrip() strips, then "["
 _TIMESTAMP_COLUMNS: Final = frozenset({"ts", "exchange_ts"})
 
 
@@ -422,7 +424,7 @@ def _decode_block(block: bytes, first_line: int) -> EventBatch:
     # Whole NDJSON lines, `first_line` being the file line of the first one. decode_batch
     # would take a block whose first record starts with "[" for a JSON array: such a (bad)
     # line is decoded line by line, as the record-by-record reader does.
-    if block.lstrip()[:1] == b"[":
+    if _ARRAY_START.match(block):
         return _batch_of(list(_decode_lines(block, first_line)))
     result = decode_batch(block)
     if not result.errors:
