@@ -24,9 +24,10 @@ __all__ = ["replay"]
 # files smaller than this replay too fast for a progress bar to be worth drawing
 _PROGRESS_MIN_BYTES: Final = 1024 * 1024
 # The garbage collector's generation-0 threshold during a replay (CPython's default: 700).
-# A replay allocates and frees millions of objects while the engine's state grows slowly;
-# at 700 the collector ran ~1,500 times per million events, 10-15% of the command's time
-# (bench/replay_command.py). Cycles are still collected, every 50,000 net allocations.
+# A replay allocates a block's events at once and frees them after, while the engine's state
+# grows slowly: at 700 the collector ran ~1,500 times over the 1M-event stream of
+# bench/replay_command.py, ~15% of the replay (timed with gc.callbacks); at 50,000, twice.
+# Cycles are still collected, every 50,000 net allocations.
 _REPLAY_GC_THRESHOLD: Final = 50_000
 
 _Format = Callable[[Any], str]
