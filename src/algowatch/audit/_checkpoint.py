@@ -17,18 +17,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from algowatch.errors import AuditError
+from algowatch.audit._format import format_ts
+from algowatch.errors import AuditError, AuditWriterFailedError
+
+if TYPE_CHECKING:
+    from algowatch.audit.writer import AuditWriter
 
 __all__ = [
     "Anchor",
@@ -40,6 +45,7 @@ __all__ = [
 ]
 
 _DASH = "\u2014"
+_LOG = logging.getLogger("algowatch.audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,3 +256,61 @@ def load_public_key(path: str | os.PathLike[str]) -> bytes:
         )
         raise AuditError(msg)
     return data
+
+
+# -- writing (the writer's side) ----------------------------------------------------
+
+
+def checkpoint_due(writer: AuditWriter) -> bool:
+    """Return whether the writer's records or time since its last checkpoint call for a new one."""
+    if writer._next_seq - writer._checkpointed_seq >= writer.checkpoint_every_records:
+        return True
+    elapsed = (writer.clock.monotonic_ns() - writer._last_checkpoint_mono) / 1e9
+    return elapsed >= writer.checkpoint_every_seconds
+
+
+def write_checkpoint(
+    writer: AuditWriter,
+    *,
+    segment: str | None = None,
+    size: int | None = None,
+    head: bytes | None = None,
+    offset: int | None = None,
+    segment_sha256: str | None = None,
+) -> Checkpoint:
+    """Write, sign, fsync and anchor a checkpoint of the writer's head (or of a sealed segment)."""
+    cp = Checkpoint(
+        origin=writer.origin,
+        size=writer._next_seq if size is None else size,
+        head=writer._head if head is None else head,
+        ts=format_ts(writer.clock.time_ns()),
+        segment=writer._segment if segment is None else segment,
+        offset=writer._size if offset is None else offset,
+        segment_sha256=segment_sha256,
+    )
+    if writer._signing_key is not None:
+        cp = cp.signed(writer._signing_key, writer._key_name)
+    path = writer.directory / "checkpoints.jsonl"
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size_now = os.fstat(fd).st_size
+        line = cp.to_json()
+        if size_now and os.pread(fd, 1, size_now - 1) != b"\n":
+            line = b"\n" + line
+        try:
+            os.write(fd, line)
+        except OSError as exc:
+            writer._fail(exc)
+            raise AuditWriterFailedError(str(exc)) from exc
+        writer._fsync(fd)
+    finally:
+        os.close(fd)
+    writer._checkpointed_seq = max(writer._checkpointed_seq, cp.size)
+    writer._last_checkpoint_mono = writer.clock.monotonic_ns()
+    if writer._anchor is not None:
+        try:
+            writer._anchor(cp)
+        except Exception:
+            writer.anchor_errors += 1
+            _LOG.exception("audit anchor failed for checkpoint size=%d", cp.size)
+    return cp

@@ -1,9 +1,13 @@
-"""The audit writer: hash-chained, fsynced, locked, self-recovering (AUDIT.md 5.1-5.7)."""
+"""The audit writer: hash-chained, fsynced, locked, self-recovering (AUDIT.md 5.1-5.7).
+
+The append path, locking and failing closed live here; recovery and tail refresh in
+``_recovery``, segment rotation in ``_rotation``, checkpoint writing in ``_checkpoint``
+and group commit in ``_group``.
+"""
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import socket
@@ -16,32 +20,29 @@ from typing import Any, Literal
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from algowatch.audit._checkpoint import Anchor, Checkpoint, load_checkpoints, load_signing_key
+from algowatch.audit._checkpoint import (
+    Anchor,
+    Checkpoint,
+    checkpoint_due,
+    load_signing_key,
+    write_checkpoint,
+)
 from algowatch.audit._format import (
     APPENDABLE_KINDS,
     Chain,
     RecordIds,
-    check_line,
     check_record,
     encode_line,
     format_ts,
-    genesis_head,
     utc_day,
 )
 from algowatch.audit._group import GroupCommit, Pending
-from algowatch.audit._scan import (
-    SegmentScan,
-    chain_start,
-    check_watermark,
-    list_segments,
-    scan,
-    scan_segment,
-    segment_name,
-    starts_cleanly,
-)
+from algowatch.audit._recovery import recover, refresh
+from algowatch.audit._rotation import rotate, rotation_due
+from algowatch.audit._scan import list_segments, starts_cleanly
 from algowatch.audit._state import StateCapture, StateProvider, clock_sync_state
 from algowatch.clock import Clock, SystemClock
-from algowatch.errors import AuditCorruptionError, AuditError, AuditWriterFailedError
+from algowatch.errors import AuditError, AuditWriterFailedError
 from algowatch.settings import AuditSettings
 
 __all__ = ["APPENDABLE_KINDS", "AuditWriter", "Durability", "list_segments"]
@@ -189,7 +190,7 @@ class AuditWriter:
                     )
                     raise AuditError(msg) from None
             with self._flock():
-                self._recover()
+                recover(self)
         except BaseException:
             os.close(self._lock_fd)
             if self._fd >= 0:
@@ -312,7 +313,7 @@ class AuditWriter:
         cutoff = utc_day(self.clock.time_ns() - self.retention_days * 86_400 * 1_000_000_000)
         with self._mutex, self._flock():
             self._check_ok()
-            self._refresh()
+            refresh(self)
             segments = list_segments(self.directory)
             old = [n for n in segments if n != self._segment and n[6:14] < cutoff]
             # verify starts at the oldest retained segment_start: keep segments until one has it
@@ -335,9 +336,9 @@ class AuditWriter:
         """Make every record durable, then write, sign and anchor a checkpoint."""
         with self._mutex, self._flock():
             self._check_ok()
-            self._refresh()
+            refresh(self)
             self._sync_now()
-            return self._write_checkpoint()
+            return write_checkpoint(self)
 
     def status(self) -> dict[str, Any]:
         """Return a JSON-ready summary for health checks."""
@@ -359,10 +360,10 @@ class AuditWriter:
             if self._state == "ok":
                 try:
                     with self._flock():
-                        self._refresh()
+                        refresh(self)
                         self._sync_now()
                         if self._next_seq > self._checkpointed_seq:
-                            self._write_checkpoint()
+                            write_checkpoint(self)
                 except AuditError:
                     _LOG.exception("audit writer could not close cleanly")
             if self._fd >= 0:
@@ -406,7 +407,7 @@ class AuditWriter:
             self._check_ok()
             for index, (kind, fields) in enumerate(records):
                 now = self.clock.time_ns()
-                if group and not self._rotation_due(now):
+                if group and not rotation_due(self, now):
                     staged = self._stage(kind, fields, now)
                 else:
                     fsync = self.durability == "sync" and index == len(records) - 1
@@ -431,10 +432,10 @@ class AuditWriter:
         base = (self._head, self._next_seq)
         seq, line = self._encode(kind, fields, now)
         staged = self._commit.stage(line, (seq, kind, fields), base)
-        if staged is not None and self._checkpoint_due():
+        if staged is not None and checkpoint_due(self):
             with self._flock():
                 self._sync_now()
-                self._write_checkpoint()
+                write_checkpoint(self)
         return staged
 
     def _write_now(
@@ -442,22 +443,18 @@ class AuditWriter:
     ) -> tuple[int, Pending | None]:
         # under the mutex: write the record itself (sync, async, or group at a rotation)
         with self._flock():
-            self._refresh()
+            refresh(self)
             now = self.clock.time_ns()  # read under the lock: ts rises with seq
-            if self._rotation_due(now):
-                self._rotate(now)
+            if rotation_due(self, now):
+                rotate(self, now)
             seq = self._write_record(kind, fields, now)
             if fsync:
                 self._fsync(self._fd)  # the last record of a call: one fsync covers them all
             wrote = self._commit.wrote((seq, kind, fields) if self.durability == "group" else None)
-            if self._checkpoint_due():
+            if checkpoint_due(self):
                 self._sync_now()
-                self._write_checkpoint()
+                write_checkpoint(self)
         return seq, wrote
-
-    def _rotation_due(self, now: int) -> bool:
-        size = self._size + self._commit.staged_bytes
-        return utc_day(now) != self._segment[6:14] or size >= self.rotate_bytes
 
     def _write_record(self, kind: str, fields: dict[str, Any], now: int) -> int:
         seq, line = self._encode(kind, fields, now)
@@ -489,11 +486,11 @@ class AuditWriter:
         if self._lock_mode == "append" and os.fstat(self._fd).st_size != self._size:
             # another process appended since the batch was chained: chain it after those
             self._head, self._next_seq = batch.head, batch.seq
-            self._refresh()
+            refresh(self)
             for record in batch.records:
                 now = self.clock.time_ns()  # as in the slow path: not older than its records
-                if self._rotation_due(now):
-                    self._rotate(now)
+                if rotation_due(self, now):
+                    rotate(self, now)
                 record.seq = self._write_record(record.kind, record.fields, now)
                 self._commit.mark_written(record.ticket)
             return
@@ -585,252 +582,7 @@ class AuditWriter:
             self._fsync(self._fd)
         return target
 
-    # -- checkpoints --------------------------------------------------------------------
-
-    def _checkpoint_due(self) -> bool:
-        if self._next_seq - self._checkpointed_seq >= self.checkpoint_every_records:
-            return True
-        elapsed = (self.clock.monotonic_ns() - self._last_checkpoint_mono) / 1e9
-        return elapsed >= self.checkpoint_every_seconds
-
-    def _write_checkpoint(
-        self,
-        *,
-        segment: str | None = None,
-        size: int | None = None,
-        head: bytes | None = None,
-        offset: int | None = None,
-        segment_sha256: str | None = None,
-    ) -> Checkpoint:
-        cp = Checkpoint(
-            origin=self.origin,
-            size=self._next_seq if size is None else size,
-            head=self._head if head is None else head,
-            ts=format_ts(self.clock.time_ns()),
-            segment=self._segment if segment is None else segment,
-            offset=self._size if offset is None else offset,
-            segment_sha256=segment_sha256,
-        )
-        if self._signing_key is not None:
-            cp = cp.signed(self._signing_key, self._key_name)
-        path = self.directory / "checkpoints.jsonl"
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size_now = os.fstat(fd).st_size
-            line = cp.to_json()
-            if size_now and os.pread(fd, 1, size_now - 1) != b"\n":
-                line = b"\n" + line
-            try:
-                os.write(fd, line)
-            except OSError as exc:
-                self._fail(exc)
-                raise AuditWriterFailedError(str(exc)) from exc
-            self._fsync(fd)
-        finally:
-            os.close(fd)
-        self._checkpointed_seq = max(self._checkpointed_seq, cp.size)
-        self._last_checkpoint_mono = self.clock.monotonic_ns()
-        if self._anchor is not None:
-            try:
-                self._anchor(cp)
-            except Exception:
-                self.anchor_errors += 1
-                _LOG.exception("audit anchor failed for checkpoint size=%d", cp.size)
-        return cp
-
-    # -- recovery, tail refresh, rotation -----------------------------------------------
-
-    def _recover(self) -> None:
-        segments = list_segments(self.directory)
-        if not segments:
-            self._create_segment(
-                segment_name(utc_day(self.clock.time_ns()), 1),
-                prev_segment=None,
-                prev_head=genesis_head(self.instance_id),
-                seq=0,
-            )
-            return
-        name = segments[-1]
-        path = self.directory / name
-        prev_h, seq = chain_start(self.directory, self._chain, self.instance_id, segments, -1)
-        data = path.read_bytes()
-        result = scan(self._chain, data, prev_h, seq)
-        checkpoints = load_checkpoints(self.directory / "checkpoints.jsonl")
-        check_watermark(name, result, checkpoints)
-        if result.tail == "corrupt":
-            assert result.problem is not None
-            msg = (
-                f"CORRUPTION {name} @{result.problem.offset} seq {result.problem.seq}: "
-                f"{result.problem.reason}; refusing to start"
-            )
-            raise AuditCorruptionError(msg)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-        self._segment, self._size = name, len(data)
-        self._head, self._next_seq = result.head, result.next_seq
-        self._segment_first_seq = result.first_seq if result.first_seq is not None else seq
-        self._checkpointed_seq = max((c.size for c in checkpoints), default=0)
-        if not data:
-            self._write_segment_start(prev_segment=segments[-2] if len(segments) > 1 else None)
-        elif result.tail == "torn":
-            self._fence(result.end_offset, data[result.end_offset :])
-        if result.sealed:
-            self._open_next(result, segments)
-        elif len(segments) > 1:
-            self._ensure_sealed_checkpoint(segments, checkpoints)
-        # whatever a crash left in the page cache is made durable, entries and names alike
-        self._sync_now()
-        self._fsync_dir()
-
-    def _fence(self, offset: int, region: bytes) -> None:
-        if b"\n" not in region:
-            # a record complete but for its newline is the writer's own bytes: finish it
-            check = check_line(self._chain, region + b"\n", self._head, self._next_seq)
-            if check.ok:
-                self._write_bytes(b"\n")
-                self._fsync(self._fd)
-                self._head, self._next_seq = check.h, self._next_seq + 1
-                return
-        torn = region if region.endswith(b"\n") else region + b"\n"
-        if torn is not region:
-            self._write_bytes(b"\n")
-        fields = {
-            "torn": {
-                "offset": offset,
-                "length": len(torn),
-                "sha256": hashlib.sha256(torn).hexdigest(),
-            }
-        }
-        self._write_record("recovery", fields, self.clock.time_ns())
-        self._fsync(self._fd)
-        _LOG.warning(
-            "audit: fenced a torn tail of %d bytes at %s @%d", len(torn), self._segment, offset
-        )
-
-    def _refresh(self) -> None:
-        self._drain()
-        if self._lock_mode == "owner":
-            return
-        size = os.fstat(self._fd).st_size
-        if size == self._size:
-            return
-        with (self.directory / self._segment).open("rb") as fh:
-            fh.seek(self._size)
-            data = fh.read(size - self._size)
-        result = scan(self._chain, data, self._head, self._next_seq, base=self._size)
-        if result.tail == "corrupt":
-            assert result.problem is not None
-            exc = AuditCorruptionError(
-                f"CORRUPTION {self._segment} @{result.problem.offset} seq {result.problem.seq}: "
-                f"{result.problem.reason}"
-            )
-            self._fail(exc)
-            raise exc
-        start = self._size
-        self._size = start + len(data)
-        self._head, self._next_seq = result.head, result.next_seq
-        if result.tail == "torn":
-            self._fence(result.end_offset, data[result.end_offset - start :])
-        if result.sealed:
-            self._follow_rotation()
-
-    def _follow_rotation(self) -> None:
-        segments = list_segments(self.directory)
-        later = segments[segments.index(self._segment) + 1 :]
-        if not later:
-            return
-        with self._fsync_lock:
-            os.close(self._fd)
-            self._segment, self._size = later[0], 0
-            self._fd = os.open(self.directory / later[0], os.O_WRONLY | os.O_APPEND)
-        self._segment_first_seq = self._next_seq
-        self._refresh()
-        if self._size == 0:
-            self._write_segment_start(prev_segment=segments[segments.index(later[0]) - 1])
-
-    def _rotate(self, now: int) -> None:
-        sealed, sealed_size = self._segment, 0
-        first = self._segment_first_seq
-        self._write_record(
-            "segment_end",
-            {"records": self._next_seq + 1 - first, "first_seq": first, "last_seq": self._next_seq},
-            now,
-        )
-        self._sync_now()
-        sealed_size = self._size
-        self._step("segment_end")
-        number = int(sealed[15:21]) + 1
-        self._create_segment(
-            segment_name(utc_day(now), number),
-            prev_segment=sealed,
-            prev_head=self._head,
-            seq=self._next_seq,
-        )
-        self._seal_checkpoint(sealed, sealed_size, self._segment_first_seq, self._sealed_head)
-
-    def _open_next(self, sealed_scan: SegmentScan, segments: list[str]) -> None:
-        sealed = segments[-1]
-        number = int(sealed[15:21]) + 1
-        self._create_segment(
-            segment_name(utc_day(self.clock.time_ns()), number),
-            prev_segment=sealed,
-            prev_head=sealed_scan.head,
-            seq=sealed_scan.next_seq,
-        )
-        self._seal_checkpoint(
-            sealed, sealed_scan.end_offset, sealed_scan.next_seq, sealed_scan.head
-        )
-
-    def _seal_checkpoint(self, sealed: str, sealed_size: int, size: int, head: bytes) -> None:
-        data = (self.directory / sealed).read_bytes()[:sealed_size]
-        self._write_checkpoint(
-            segment=sealed,
-            size=size,
-            head=head,
-            offset=sealed_size,
-            segment_sha256=hashlib.sha256(data).hexdigest(),
-        )
-        self._step("checkpoint")
-
-    def _ensure_sealed_checkpoint(self, segments: list[str], checkpoints: list[Checkpoint]) -> None:
-        sealed = segments[-2]
-        if any(c.segment == sealed and c.segment_sha256 for c in checkpoints):
-            return
-        result = scan_segment(self.directory, self._chain, self.instance_id, segments, -2)
-        if result.sealed:
-            self._seal_checkpoint(sealed, result.end_offset, result.next_seq, result.head)
-
-    def _create_segment(
-        self, name: str, *, prev_segment: str | None, prev_head: bytes, seq: int
-    ) -> None:
-        path = self.directory / name
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
-        self._sealed_head = prev_head
-        with self._fsync_lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-            self._fd, self._segment, self._size = fd, name, 0
-        self._head, self._next_seq = prev_head, seq
-        self._step("segment_created")
-        self._write_segment_start(prev_segment=prev_segment)
-
-    def _write_segment_start(self, *, prev_segment: str | None) -> None:
-        self._segment_first_seq = self._next_seq
-        self._write_record(
-            "segment_start",
-            {
-                "segment": self._segment,
-                "prev_segment": prev_segment,
-                "prev_head": self._head.hex(),
-                "instance": self.instance_id,
-                "mac": "hmac-sha256" if self._chain.keyed else "sha256",
-            },
-            self.clock.time_ns(),
-        )
-        self._step("segment_start")
-        self._sync_now()
-        self._fsync_dir()
-        self._step("fsynced")
-
     def _step(self, name: str) -> None:
+        # rotation and recovery mark each step here; tests crash the writer at one
         if self._after_step is not None:
             self._after_step(name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
@@ -14,12 +14,16 @@ from algowatch.journal.files import EventFile
 
 __all__ = ["EventSink", "ReplayReport", "replay_files"]
 
+# events journaled per append (at least; a file's batch goes in whole)
 _BATCH: Final = 1000
-_PROGRESS_EVERY: Final = 4096
 
 
 class EventSink(Protocol):
-    """What a replay feeds: anything with ``apply(event) -> bool`` (a ``Monitor``)."""
+    """What a replay feeds: anything with ``apply(event) -> bool`` (a ``Monitor``).
+
+    A sink that also has ``apply_many(events) -> int`` (the number applied, duplicates
+    excluded), as ``Monitor`` does, is fed a batch at a time.
+    """
 
     def apply(self, event: Event, /) -> bool:
         """Apply ``event``; return False when it was ignored as a duplicate."""
@@ -81,7 +85,8 @@ def replay_files(
         Called with the file and the error of each invalid record (which carries the
         line number and every bad field).
     on_progress
-        Called with the open file every few thousand records and when it is finished.
+        Called with the open file after each batch (a few thousand records) and when it
+        is finished.
 
     Raises
     ------
@@ -92,46 +97,72 @@ def replay_files(
     """
     report = ReplayReport()
     pending: list[Event] = []
+    apply_many = _batch_applier(sink)
 
-    def apply(event: Event) -> None:
-        if sink.apply(event):
-            report.applied += 1
-        else:
-            report.duplicates += 1
+    def apply(events: Sequence[Event]) -> None:
+        applied = apply_many(events)
+        report.applied += applied
+        report.duplicates += len(events) - applied
 
     def flush() -> None:
         if journal is None or not pending:
             return
-        for event, new in zip(pending, journal.append(pending), strict=True):
-            if new:
-                apply(event)
-            else:
-                report.duplicates += 1
+        news = journal.append(pending)
+        fresh = [event for event, new in zip(pending, news, strict=True) if new]
+        report.duplicates += len(pending) - len(fresh)
+        apply(fresh)
         pending.clear()
+
+    def take(events: list[Event]) -> None:
+        if journal is None:
+            apply(events)
+            return
+        pending.extend(events)
+        if len(pending) >= _BATCH:
+            flush()
 
     for path in paths:
         with EventFile(path) as file:
-            for _line, item in file:
-                report.records += 1
-                if isinstance(item, InvalidEventError):
-                    report.invalid += 1
-                    if on_invalid is not None:
-                        on_invalid(file.path, item)
-                    if strict:
-                        flush()
-                        report.stopped = True
-                        report.files += 1
-                        return report
-                elif journal is None:
-                    apply(item)
+            for batch in file.batches():
+                if not batch.errors:
+                    report.records += len(batch.events)
+                    take(batch.events)
                 else:
-                    pending.append(item)
-                    if len(pending) >= _BATCH:
-                        flush()
-                if on_progress is not None and report.records % _PROGRESS_EVERY == 0:
+                    # file order: the events before a bad record apply before it is reported
+                    run: list[Event] = []
+                    for item in batch:
+                        report.records += 1
+                        if not isinstance(item, InvalidEventError):
+                            run.append(item)
+                            continue
+                        take(run)
+                        run = []
+                        report.invalid += 1
+                        if on_invalid is not None:
+                            on_invalid(file.path, item)
+                        if strict:
+                            flush()
+                            report.stopped = True
+                            report.files += 1
+                            return report
+                    take(run)
+                if on_progress is not None:
                     on_progress(file)
             flush()
             report.files += 1
             if on_progress is not None:
                 on_progress(file)
     return report
+
+
+def _batch_applier(sink: EventSink) -> Callable[[Sequence[Event]], int]:
+    # a sink's own apply_many when it has one (Monitor's is compiled), else one by one
+    apply_many: Callable[[Sequence[Event]], int] | None = getattr(sink, "apply_many", None)
+    if callable(apply_many):
+        return apply_many
+    apply = sink.apply
+
+    def one_by_one(events: Sequence[Event]) -> int:
+        return sum(1 for event in events if apply(event))
+
+    return one_by_one

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from algowatch.errors import DataFileError, InvalidEventError
 from algowatch.events import Event, encode_event, event_to_dict
-from algowatch.journal import EventFile, read_event_file
+from algowatch.journal import EventFile, files, read_event_file
 from algowatch.testing import EventFactory
 
 
@@ -237,3 +239,128 @@ def test_read_given_byte_order_mark_ignores_it(
     writer = WRITERS[name.split(".")[1] if not name.endswith(".txt") else "ndjson"]
     path = write(tmp_path / name, b"\xef\xbb\xbf" + writer(events))
     assert [item for _line, item in read_event_file(path)] == events
+
+
+# ---------------------------------------------------------------------------- batches
+
+GOOD = [
+    b'{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"feed"}',
+    b'{"type":"mark","ts":"2025-01-02T14:30:01.5Z","symbol":"AAPL","price":101.5,'
+    b'"exchange_ts":"2025-01-02T14:30:01Z"}',
+    b'{"type":"heartbeat","ts":"2025-01-02T15:30:00+01:00","component":"slow path"}',
+]
+BAD = [
+    b'{"type":"order_filled","ts":"2025-01-02T14:30:01Z","order_id":"o1","fill_id":"f1",'
+    b'"quantity":-5,"price":"x"}',
+    b"not json",
+    b"[1, 2]",  # a line that decode_batch alone would take for a JSON array
+    b'{"type":"heartbeat","ts":"2025-13-02T14:30:00Z","component":"feed"}',
+    b'{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"feed"} {"type":"x"}',
+    b"\xff\xfe",
+    b'{"type":"heartbeat","ts":"2025-01-02T14:30:00Z"',  # a torn line
+]
+BLANK = [b"", b"  ", b"\r", b"\t \r"]
+
+
+def _records(path: Path) -> list[tuple[object, str | None]]:
+    # each record as (event or None, the error's text with its line): comparable across readers
+    return [
+        (None, str(item)) if isinstance(item, InvalidEventError) else (item, None)
+        for _line, item in read_event_file(path)
+    ]
+
+
+def _batched(path: Path) -> list[tuple[object, str | None]]:
+    with EventFile(path) as file:
+        return [
+            (None, str(item)) if isinstance(item, InvalidEventError) else (item, None)
+            for batch in file.batches()
+            for item in batch
+        ]
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("form", ["ndjson", "json", "csv"])
+def test_batches_given_each_form_give_the_records_in_file_order(
+    tmp_path: Path, factory: EventFactory, form: str, compressed: bool
+) -> None:
+    """Reading in batches gives the events of reading record by record, in order."""
+    events = sample(factory)
+    path = write(
+        tmp_path / (f"events.{form}" + (".gz" if compressed else "")), WRITERS[form](events)
+    )
+    with EventFile(path) as file:
+        batches = list(file.batches())
+    assert [event for batch in batches for event in batch.events] == events
+    assert sum(batch.records for batch in batches) == len(events)
+    assert all(not batch.errors for batch in batches)
+
+
+def test_batches_given_bad_lines_keep_their_line_numbers_and_order(tmp_path: Path) -> None:
+    """A bad line in a batch is reported with its file line, between its neighbours."""
+    lines = [GOOD[0], b"", BAD[0], GOOD[1], BAD[1], b"", b"", GOOD[0].replace(b"feed", b"b")]
+    path = write(tmp_path / "e.ndjson", b"\n".join(lines) + b"\n")
+    with EventFile(path) as file:
+        [batch] = list(file.batches())
+    assert [e.line for e in batch.errors] == [3, 5]
+    assert batch.records == 5
+    kinds = [type(item).__name__ for item in batch]
+    assert kinds == ["Heartbeat", "InvalidEventError", "Mark", "InvalidEventError", "Heartbeat"]
+    assert str(batch.errors[0]) == (
+        "line 3: order_filled.quantity must be > 0, received -5; "
+        "order_filled.price must be a number, received 'x'"
+    )
+    assert _batched(path) == _records(path)
+
+
+def test_ndjson_given_a_torn_line_reports_the_json_error_inside_that_line(tmp_path: Path) -> None:
+    """A truncated record's JSON error points into its own line, not at the next one."""
+    path = write(tmp_path / "e.ndjson", GOOD[0] + b"\n" + BAD[-1] + b"\n" + GOOD[0] + b"\n")
+    expected = [
+        "line 2: body is not valid JSON: Expecting ',' delimiter: line 1 column 48 (char 47)"
+    ]
+    assert [error for _event, error in _records(path) if error] == expected
+    assert [error for _event, error in _batched(path) if error] == expected
+
+
+def test_batches_given_a_line_longer_than_a_block_decode_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record cut by several block reads is put back together before it is decoded."""
+    monkeypatch.setattr(files, "_BLOCK_BYTES", 16)
+    long_line = GOOD[2].replace(b"slow path", b"x" * 120)
+    path = write(tmp_path / "e.ndjson", b"\n".join([GOOD[0], long_line, BAD[1], GOOD[1]]))
+    assert _batched(path) == _records(path)
+    assert [error for _event, error in _batched(path) if error] == [
+        "line 3: body is not valid JSON: Expecting value: line 1 column 1 (char 0)"
+    ]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(st.sampled_from(GOOD + BAD + BLANK), max_size=40),
+    block=st.integers(min_value=1, max_value=400),
+    bom=st.booleans(),
+    newline=st.sampled_from([b"\n", b"\r\n"]),
+    final_newline=st.booleans(),
+    compressed=st.booleans(),
+)
+def test_batches_equal_record_by_record_reading_for_any_ndjson(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[bytes],
+    block: int,
+    bom: bool,
+    newline: bytes,
+    final_newline: bool,
+    compressed: bool,
+) -> None:
+    """Whatever the lines and the block size, batches hold the same records, errors and lines."""
+    monkeypatch.setattr(files, "_BLOCK_BYTES", block)
+    data = (b"\xef\xbb\xbf" if bom else b"") + newline.join(lines)
+    if final_newline and lines:
+        data += newline
+    path = write(tmp_path / ("e.ndjson.gz" if compressed else "e.ndjson"), data)
+    assert _batched(path) == _records(path)

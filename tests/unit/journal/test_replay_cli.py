@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import json
@@ -14,7 +15,7 @@ from rich.console import Console
 from algowatch._cli.replay import _progress
 from algowatch.cli import main
 from algowatch.events import Event, encode_event, event_to_dict
-from algowatch.journal import open_journal, replay_files
+from algowatch.journal import files, open_journal, replay_files
 from algowatch.monitor import Monitor
 from algowatch.settings import JournalSettings
 from algowatch.testing import EventFactory
@@ -223,3 +224,74 @@ def test_replay_applies_no_window_on_future_timestamps(
     code, out, err = run(capsys, "--json", str(path))
     assert (code, err) == (0, "")
     assert json.loads(out)["events_applied"] == 1
+
+
+def test_replay_files_given_bad_lines_in_several_blocks_reports_them_in_order(
+    tmp_path: Path, factory: EventFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in small blocks, each bad line is reported with its line, the rest applies."""
+    monkeypatch.setattr(files, "_BLOCK_BYTES", 300)
+    events = round_trip(factory)
+    lines = [encode_event(e) for e in events]
+    for at in (6, 3, 1):
+        lines.insert(at, BAD_LINE)
+    path = tmp_path / "day.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    seen: list[int | None] = []
+    monitor = Monitor()
+    report = replay_files([path], monitor, on_invalid=lambda _path, error: seen.append(error.line))
+    assert seen == [2, 5, 9]
+    assert (report.records, report.applied, report.invalid) == (10, 7, 3)
+    reference = Monitor()
+    reference.apply_many(events)
+    assert monitor.snapshot() == reference.snapshot()
+
+
+def test_replay_files_strict_applies_exactly_the_events_before_the_bad_line(
+    tmp_path: Path, factory: EventFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--strict inside a block: the events before the bad line apply, none after it."""
+    monkeypatch.setattr(files, "_BLOCK_BYTES", 1 << 20)
+    events = round_trip(factory)
+    path = write_ndjson(tmp_path / "day.ndjson", events, bad_after=4)
+    monitor = Monitor()
+    report = replay_files([path], monitor, strict=True)
+    assert (report.stopped, report.records, report.applied, report.invalid) == (True, 5, 4, 1)
+    reference = Monitor()
+    reference.apply_many(events[:4])
+    assert monitor.snapshot() == reference.snapshot()
+
+
+class OneByOne:
+    """A sink with ``apply`` only (no ``apply_many``): fed one event at a time."""
+
+    def __init__(self) -> None:
+        self.ids: list[str | None] = []
+
+    def apply(self, event: Event) -> bool:
+        if event.event_id in self.ids:
+            return False
+        self.ids.append(event.event_id)
+        return True
+
+
+def test_replay_files_given_a_sink_without_apply_many_feeds_it_one_by_one(
+    tmp_path: Path, factory: EventFactory
+) -> None:
+    """A sink with only apply() gets every event in order; its False counts as duplicate."""
+    events = round_trip(factory)
+    path = write_ndjson(tmp_path / "day.ndjson", [*events, events[0]])
+    sink = OneByOne()
+    report = replay_files([path], sink)
+    assert sink.ids == [e.event_id for e in events]
+    assert (report.applied, report.duplicates) == (7, 1)
+
+
+def test_replay_command_restores_the_garbage_collector_threshold(
+    tmp_path: Path, factory: EventFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command raises the GC threshold for the replay only, then restores it."""
+    before = gc.get_threshold()
+    path = write_ndjson(tmp_path / "day.ndjson", round_trip(factory), bad_after=2)
+    assert run(capsys, "--json", str(path))[0] == 1
+    assert gc.get_threshold() == before
