@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 import algowatch.client as client_module
-from algowatch._client_base import classify
+from algowatch._client_delivery import classify
 from algowatch.client import AsyncClient, Client, ClientStats, DroppedEvent, FlushResult
 from algowatch.events import Event, Mark
 from algowatch.server import ServerThread, create_app
