@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 import algowatch.client
-from algowatch._client_base import check_event
+from algowatch._client_check import check_event
 from algowatch.client import Client
 from algowatch.clock import SystemClock
 from algowatch.errors import InvalidEventError

@@ -54,21 +54,17 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from algowatch import events as ev
-from algowatch._client_base import (
+from algowatch._client_buffer import (
     BufferFullError,
     ClientClosedError,
-    ClientStats,
-    Delivery,
-    DroppedEvent,
-    DropReason,
-    DropReporter,
     EventBuffer,
-    EventHelpers,
-    FlushResult,
     OverflowPolicy,
-    check_event,
-    classify,
 )
+from algowatch._client_check import check_event
+from algowatch._client_delivery import Delivery, classify
+from algowatch._client_helpers import EventHelpers
+from algowatch._client_report import DropReporter
+from algowatch._client_stats import ClientStats, DroppedEvent, DropReason, FlushResult
 from algowatch.clock import Clock
 from algowatch.settings import Settings
 
@@ -129,7 +125,7 @@ class _Options:
 
 
 def _new_delivery(client: Client | AsyncClient, batch: list[ev.Event]) -> Delivery:
-    # Both clients hand their batches to the same Delivery logic (_client_base).
+    # Both clients hand their batches to the same Delivery logic (_client_delivery).
     return Delivery(
         batch,
         client._buffer,

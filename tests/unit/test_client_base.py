@@ -14,16 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algowatch._client_base import (
-    _CHECKED_TYPES,
-    Delivery,
-    DroppedEvent,
-    DropReporter,
-    EventBuffer,
-    FlushResult,
-    check_event,
-    classify,
-)
+from algowatch._client_buffer import EventBuffer
+from algowatch._client_check import _CHECKED_TYPES, check_event
+from algowatch._client_delivery import Delivery, classify
+from algowatch._client_report import DropReporter
+from algowatch._client_stats import DroppedEvent, FlushResult
 from algowatch.client import Client
 from algowatch.errors import AlgowatchError, InvalidEventError
 from algowatch.events import (

@@ -14,6 +14,11 @@ every HTTP request:
 3. a body larger than ``server.max_body_bytes`` is refused with 413, from the
    declared ``Content-Length`` before reading, or as soon as the bytes read pass
    the limit; a body not complete within ``server.body_timeout_seconds`` gets 408;
+   after a 413 from the declared length, a body declared no longer than twice the
+   limit (at least 1 MiB) is read and discarded, within the body timeout, before
+   the connection closes: closing a socket with unread data makes the kernel send a
+   reset, which can reach the client instead of the 413. A longer body, or one held
+   back for ``Expect: 100-continue``, is not read;
 4. every response carries ``Content-Security-Policy``, ``X-Frame-Options: DENY``,
    ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
    ``Cross-Origin-Resource-Policy: same-origin``.
@@ -26,6 +31,7 @@ traceback: it is not a server error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -74,6 +80,8 @@ _COMMON_HEADERS = (
     ("referrer-policy", "no-referrer"),
     ("cross-origin-resource-policy", "same-origin"),
 )
+# after a 413, a body declared no longer than max(this, 2 x the limit) is read and discarded
+_DISCARD_MIN_BYTES = 1024 * 1024
 _log = logging.getLogger("algowatch.server")
 
 
@@ -207,6 +215,7 @@ class WebGuard:
         self._origins = frozenset(o.rstrip("/").lower() for o in settings.allowed_origins)
         self._max_body = settings.max_body_bytes
         self._body_timeout = settings.body_timeout_seconds
+        self._discard_limit = max(_DISCARD_MIN_BYTES, 2 * settings.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -217,7 +226,14 @@ class WebGuard:
         host = headers.get("host", "")
         refusal = self._refusal(scope, headers, host)
         if refusal is not None:
-            await refusal(scope, receive, send)
+            if refusal.status_code == 413:
+                deadline = asyncio.get_running_loop().time() + self._body_timeout
+                unread = self._unread(headers)
+                await self._refuse_body(
+                    refusal, scope, receive, send, unread=unread, deadline=deadline
+                )
+            else:
+                await refusal(scope, receive, send)
             return
         await self._call_with_body_guard(scope, receive, send)
 
@@ -260,6 +276,40 @@ class WebGuard:
             self.stats.refused["body_too_large"] += 1
             return problem(413, _too_large(self._max_body), headers={"Connection": "close"})
         return None
+
+    def _unread(self, headers: Headers) -> int:
+        # bytes of a refused body to read and discard: 0 when too many or held back
+        declared = headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > self._discard_limit:
+            return 0
+        if headers.get("expect", "").lower() == "100-continue":
+            return 0
+        return int(declared)
+
+    async def _refuse_body(
+        self,
+        response: Response,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        unread: int,
+        deadline: float,
+    ) -> None:
+        # Send the whole 413 at once but end the response only after the unread body is
+        # discarded: uvicorn closes the connection (Connection: close) as the response ends.
+        if unread <= 0:
+            await response(scope, receive, send)
+            return
+
+        async def send_open(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "more_body": True}
+            await send(message)
+
+        await response(scope, receive, send_open)
+        await _discard(receive, unread, deadline)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _call_with_body_guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
@@ -318,6 +368,21 @@ class WebGuard:
                 scope["path"],
                 received,
             )
+
+
+async def _discard(receive: Receive, size: int, deadline: float) -> None:
+    # Read and drop up to ``size`` body bytes until the body ends, the client leaves or
+    # ``deadline`` (event-loop time) passes.
+    discarded = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout_at(deadline):
+            while discarded < size:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                discarded += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
 
 
 def _with_security_headers(path: str, send: Send) -> Send:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ulid import ULID
 
-from algowatch._client_base import assign_ids
+from algowatch._client_delivery import assign_ids
 from algowatch.client import (
     AsyncClient,
     BufferFullError,

@@ -356,3 +356,68 @@ def test_body_not_complete_in_time_gets_408_and_the_connection_closes(tmp_path: 
         assert answer.startswith(b"HTTP/1.1 408 ")
         assert answer.endswith(b'{"detail":"the body was not complete within 0.3 s"}')
         assert server.app.state.http_stats.closed["body_timeout"] == 1
+
+
+# ---------------------------------------------------------------- 413 and the connection
+
+
+def _post_at_once(
+    server: ServerThread, path: str, body: bytes, *, declared: int | None = None, extra: bytes = b""
+) -> tuple[bytes, str | None]:
+    """Send the headers and ``body`` in one write, read to the end; return answer and error."""
+    length = len(body) if declared is None else declared
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n"
+    ).encode()
+    answer = b""
+    try:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            sock.sendall(head + extra + b"\r\n" + body)
+            while chunk := sock.recv(65536):
+                answer += chunk
+    except OSError as exc:  # a reset (ECONNRESET, EPIPE) or a timeout
+        return answer, type(exc).__name__
+    return answer, None
+
+
+TOO_LARGE_4096 = b'{"detail":"the body is larger than the limit of 4096 bytes"}'
+
+
+def test_small_body_over_the_limit_gets_413_and_a_clean_close_not_a_reset(
+    tmp_path: Path,
+) -> None:
+    """600 KB against a 4 KiB limit, sent at once: the rest is read, so no RST replaces the 413.
+
+    Without the discard the server closes with most of the body unread in its socket,
+    the kernel answers with a reset and the client's read or write fails.
+    """
+    with ServerThread(create_app(make_settings(tmp_path, max_body_bytes=4096))) as server:
+        for _ in range(3):
+            answer, error = _post_at_once(server, "/api/v1/events", b"x" * 600_000)
+            assert error is None
+            assert answer.startswith(b"HTTP/1.1 413 ")
+            assert b"\r\nconnection: close\r\n" in answer.lower()
+            assert answer.endswith(TOO_LARGE_4096)
+        assert server.app.state.http_stats.refused["body_too_large"] == 3
+
+
+@pytest.mark.parametrize(
+    ("declared", "extra"),
+    [(104_857_600, b""), (8192, b"Expect: 100-continue\r\n")],
+    ids=["100-mb-declared", "expect-100-continue"],
+)
+def test_413_does_not_wait_for_a_body_it_will_not_discard(
+    tmp_path: Path, declared: int, extra: bytes
+) -> None:
+    """100 MB declared (or a body held back for 100-continue): 413 and close at once."""
+    settings = make_settings(tmp_path, max_body_bytes=4096, body_timeout_seconds=30.0)
+    with ServerThread(create_app(settings)) as server:
+        started = time.monotonic()
+        answer, error = _post_at_once(
+            server, "/api/v1/events", b"x" * 10, declared=declared, extra=extra
+        )
+        assert time.monotonic() - started < 5.0  # not the 30 s body timeout
+        assert answer.startswith(b"HTTP/1.1 413 ")
+        assert answer.endswith(TOO_LARGE_4096)
+        assert error in {None, "ConnectionResetError"}  # the unread 10 bytes may reset
