@@ -1,8 +1,9 @@
 """The SDK's call-site check: an event is validated where the caller creates it.
 
 :func:`check_event` judges an event by the event contract (its decoder's typed structs, then
-its validating path) and adds what only an SDK can get wrong: integer timestamps in another
-unit or outside int64 nanoseconds, and strings that cannot travel (NUL, lone surrogates).
+its validating path, which also holds the storage rules: no NUL, lone surrogate or control
+character where the journals cannot store one) and adds what only an SDK can get wrong:
+integer timestamps in another unit or outside int64 nanoseconds.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def check_event(event: Any) -> ev.Event:
     there instead of poisoning a batch later. The contract judges the event: first its
     decoder's own typed structs (its constraints, checked in one C call), and when
     they refuse it, its validating path (:func:`algowatch.events.event_from_mapping`),
-    which normalises or names every invalid field. On top of it the SDK checks what only
-    an SDK can get wrong: integer timestamps in another unit or outside int64
-    nanoseconds, and strings that cannot travel (NUL, lone surrogates).
+    which normalises or names every invalid field (strings that cannot be stored
+    included). On top of it the SDK checks what only an SDK can get wrong: integer
+    timestamps in another unit or outside int64 nanoseconds.
 
     Raises
     ------
@@ -62,7 +63,7 @@ def check_event(event: Any) -> ev.Event:
     if _canonical(event, tag):
         checked: ev.Event = event
         return checked
-    errors = _timestamp_errors(event, tag) or _text_errors(event, tag)
+    errors = _timestamp_errors(event, tag)
     if errors:
         raise InvalidEventError(errors)
     # The contract's validating path, on the values themselves rather than their JSON
@@ -112,18 +113,10 @@ def _canonical(event: ev.Event, tag: str) -> bool:
         msgspec.convert(event, checked, from_attributes=True)
     except (msgspec.ValidationError, TypeError, ValueError):
         return False
+    # Printable text cannot break a storage rule (NUL, lone surrogates and control
+    # characters are not printable); anything else goes to the contract's validating path.
     text = "".join([value for value in msgspec.structs.astuple(event) if type(value) is str])
-    return "\x00" not in text and _is_utf8(text)
-
-
-def _is_utf8(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return text.isprintable()
 
 
 def _timestamp_errors(event: ev.Event, tag: str) -> list[FieldError]:
@@ -135,33 +128,6 @@ def _timestamp_errors(event: ev.Event, tag: str) -> list[FieldError]:
         if isinstance(value, bool) or not isinstance(value, int) or not _TS_MIN <= value <= _TS_MAX:
             errors.append(FieldError(f"{tag}.{name}", f"{_TS_EXPECTED}, received {value!r}"))
     return errors
-
-
-def _text_errors(event: ev.Event, tag: str) -> list[FieldError]:
-    errors = []
-    texts: list[tuple[str, Any]] = [
-        (name, getattr(event, name)) for name in event.__struct_fields__
-    ]
-    extra: dict[Any, Any] = event.extra
-    texts += [(f"extra[{key!r}]", key) for key in extra]
-    texts += [(f"extra[{key!r}]", value) for key, value in extra.items()]
-    for name, value in texts:
-        problem = _text_problem(value)
-        if problem is not None:
-            errors.append(FieldError(f"{tag}.{name}", f"{problem}, received {_short(value)}"))
-    return errors
-
-
-def _text_problem(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    if "\x00" in value:
-        return "must not contain NUL characters ('\\x00')"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode (no lone surrogates such as '\\ud800')"
-    return None
 
 
 def _short(value: Any) -> str:

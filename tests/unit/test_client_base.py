@@ -112,18 +112,23 @@ CALL_SITE_CASES: list[tuple[str, Callable[[Client], None], str]] = [
     (
         "lone_surrogate",
         lambda c: c.mark("A\ud800", 1.0),
-        "mark.symbol must be valid Unicode (no lone surrogates such as '\\ud800'), "
+        "mark.symbol must not contain a lone surrogate (not encodable as UTF-8), "
         "received 'A\\ud800'",
     ),
     (
         "nul",
         lambda c: c.heartbeat("feed\x00"),
-        "heartbeat.component must not contain NUL characters ('\\x00'), received 'feed\\x00'",
+        "heartbeat.component must not contain a NUL character, received 'feed\\x00'",
     ),
     (
         "nul_in_strategy",
         lambda c: c.order_rejected("o1", "margin", strategy="mo\x00mo"),
-        "order_rejected.strategy must not contain NUL characters ('\\x00'), received 'mo\\x00mo'",
+        "order_rejected.strategy must not contain a NUL character, received 'mo\\x00mo'",
+    ),
+    (
+        "control_character_in_a_label",
+        lambda c: c.mark("AAPL", 1.0, strategy="\x1f"),
+        "mark.strategy must not contain control characters, received '\\x1f'",
     ),
     (
         "side",
@@ -162,8 +167,7 @@ CALL_SITE_CASES: list[tuple[str, Callable[[Client], None], str]] = [
     (
         "emit_unencodable_extra",
         lambda c: c.emit(Heartbeat(ts=TS, component="feed", extra={"raw": Quote()})),
-        "heartbeat.extra must hold only JSON values, received {'raw': Quote()} "
-        "(Encoding objects of type Quote is unsupported)",
+        "heartbeat.raw must be a JSON value, received Quote()",
     ),
     (
         "field_of_a_non_json_type",
@@ -173,7 +177,7 @@ CALL_SITE_CASES: list[tuple[str, Callable[[Client], None], str]] = [
     (
         "emit_surrogate_in_extra",
         lambda c: c.emit(Heartbeat(ts=TS, component="feed", extra={"note": "\udfff"})),
-        "heartbeat.extra['note'] must be valid Unicode (no lone surrogates such as '\\ud800'), "
+        "heartbeat.note must not contain a lone surrogate (not encodable as UTF-8), "
         "received '\\udfff'",
     ),
 ]
