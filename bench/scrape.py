@@ -5,7 +5,7 @@ accounts to expose the target number of series, then times (best of N):
 
 * **algowatch**: what ``metrics_endpoint`` does per scrape, ``registry.collect()``
   (the collectors read the engine) plus ``TextEncoder.encode``, split into the
-  engine's share (``Monitor.snapshot()`` and friends) and the exporter's share
+  engine's share (``Monitor.figures()`` rendered by ``render_snapshot``) and the exporter's share
   (families and encoding over state read once);
 * **algowatch + generate_latest**: the same collectors through prometheus_client's
   encoder, to separate collection from encoding;
@@ -34,6 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from algowatch.exporters import register_collectors
 from algowatch.exporters.endpoint import TextEncoder
 from algowatch.monitor import Monitor
+from algowatch.server import render_positions, render_snapshot
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
@@ -113,9 +114,9 @@ class _ReadOnce:
     """The engine's state read once, to time the exporter without the engine's share."""
 
     def __init__(self, monitor: Monitor) -> None:
-        self._snapshot = monitor.snapshot()
+        self._snapshot = render_snapshot(monitor.figures())
         self._counters = monitor.counters()
-        self._positions = monitor.positions()
+        self._positions = render_positions(monitor.figures().positions)
         self._last_seen = monitor.last_seen()
 
     def snapshot(self) -> dict[str, Any]:
@@ -147,7 +148,7 @@ def run(target: int, repeat: int, *, signals: bool = True) -> list[tuple[str, in
     series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
 
     def read_state() -> None:
-        monitor.snapshot()
+        render_snapshot(monitor.figures())
         monitor.counters()
         monitor.last_seen()
 
@@ -200,7 +201,7 @@ def main() -> None:
     parser.add_argument(
         "--without-signals",
         action="store_true",
-        help="no signal events (the engine's signal statistics dominate Monitor.snapshot())",
+        help="no signal events (the engine's signal statistics dominate Monitor.figures())",
     )
     args = parser.parse_args()
     repeat = 5 if args.quick else 20
