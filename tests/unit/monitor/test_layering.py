@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,25 @@ def test_engine_module_imports_no_server_web_or_prometheus_code(path: Path) -> N
     if relative.name == "__init__":
         module = module.rsplit(".", 1)[0] + ".__init__"
     assert _forbidden(_imported(path.read_text(encoding="utf-8"), module)) == []
+
+
+def test_reading_the_engine_loads_no_server_web_or_prometheus_module() -> None:
+    """In a fresh interpreter, apply events and read every figure: no edge module is loaded."""
+    code = (
+        "import sys\n"
+        "from algowatch.monitor import Monitor\n"
+        "from algowatch.testing import EventFactory\n"
+        "f = EventFactory()\n"
+        "m = Monitor()\n"
+        "m.apply_many([f.submitted('o1', 'X', 'buy', 2), f.filled('o1', 2, 10.0),\n"
+        "              f.submitted('o2', 'X', 'sell', 2), f.filled('o2', 2, 11.0)])\n"
+        "assert m.figures().portfolio.trading.trades == 1\n"
+        "assert len(m.trade_figures()) == 1 and len(m.order_figures()) == 2\n"
+        f"edges = {FORBIDDEN!r}\n"
+        "loaded = [k for k in sys.modules if any(k == e or k.startswith(e + '.') for e in edges)]\n"
+        "print(sorted(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
