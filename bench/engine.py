@@ -31,7 +31,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from algowatch import events as ev
 from algowatch.events import decode_batch
 from algowatch.monitor import Monitor
-from algowatch.server import render_snapshot
 
 START_NS = 1_735_828_200 * 1_000_000_000
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "BTC-USD", "ES", "NQ", "EURUSD", "GC")
@@ -326,7 +325,7 @@ def memory_child(n: int) -> None:
         if count in checkpoints:
             marks.append((count, _peak_rss_mb()))
     elapsed = time.perf_counter() - start
-    render_snapshot(m.figures())
+    m.figures()  # the typed read after the run (no server import: it would skew base_mb)
     print(json.dumps({"base_mb": base, "marks": marks, "seconds": elapsed, "events": count}))
 
 
