@@ -125,7 +125,7 @@ def snapshot(events: int, repeat: int) -> dict[str, float]:
     out = {
         "events": float(events),
         "snapshot_changed": _best(changed, repeat),
-        "snapshot_unchanged": _best(monitor.snapshot, repeat),
+        "snapshot_unchanged": _best(lambda: render_snapshot(monitor.figures()), repeat),
     }
     figures = getattr(monitor, "figures", None)
     if figures is not None:
