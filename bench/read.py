@@ -7,7 +7,7 @@ two checkouts compares them (``--json`` prints one line to diff):
   (``registry.collect()`` + ``TextEncoder.encode``): what a live service pays per scrape
   when events arrived since the last one;
 * ``scrape_unchanged``: a scrape with no event since the previous one;
-* ``snapshot_changed`` / ``snapshot_unchanged``: ``Monitor.snapshot()`` (the JSON
+* ``snapshot_changed`` / ``snapshot_unchanged``: ``render_snapshot(Monitor.figures())`` (the JSON
   document) after 60,000 events, with and without one event applied in between;
 * ``figures_changed`` / ``figures_unchanged``: ``Monitor.figures()`` (the typed read,
   where the code has it): what the risk guard and the exporter read.
@@ -30,6 +30,7 @@ from algowatch import events as ev
 from algowatch.exporters import register_collectors
 from algowatch.exporters.endpoint import TextEncoder
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 from scrape import build_monitor  # type: ignore[import-not-found]
 
 
@@ -119,12 +120,12 @@ def snapshot(events: int, repeat: int) -> dict[str, float]:
 
     def changed() -> None:
         marks.apply()
-        monitor.snapshot()
+        render_snapshot(monitor.figures())
 
     out = {
         "events": float(events),
         "snapshot_changed": _best(changed, repeat),
-        "snapshot_unchanged": _best(monitor.snapshot, repeat),
+        "snapshot_unchanged": _best(lambda: render_snapshot(monitor.figures()), repeat),
     }
     figures = getattr(monitor, "figures", None)
     if figures is not None:

@@ -5,7 +5,7 @@ accounts to expose the target number of series, then times (best of N):
 
 * **algowatch**: what ``metrics_endpoint`` does per scrape, ``registry.collect()``
   (the collectors read the engine) plus ``TextEncoder.encode``, split into the
-  engine's share (``Monitor.snapshot()`` and friends) and the exporter's share
+  engine's share (``Monitor.figures()``, ``counters()``, ``last_seen()``) and the exporter's share
   (families and encoding over state read once);
 * **algowatch + generate_latest**: the same collectors through prometheus_client's
   encoder, to separate collection from encoding;
@@ -113,19 +113,15 @@ class _ReadOnce:
     """The engine's state read once, to time the exporter without the engine's share."""
 
     def __init__(self, monitor: Monitor) -> None:
-        self._snapshot = monitor.snapshot()
+        self._figures = monitor.figures()
         self._counters = monitor.counters()
-        self._positions = monitor.positions()
         self._last_seen = monitor.last_seen()
 
-    def snapshot(self) -> dict[str, Any]:
-        return self._snapshot
+    def figures(self) -> Any:
+        return self._figures
 
     def counters(self) -> Any:
         return self._counters
-
-    def positions(self) -> list[dict[str, Any]]:
-        return self._positions
 
     def last_seen(self) -> Any:
         return self._last_seen
@@ -147,7 +143,7 @@ def run(target: int, repeat: int, *, signals: bool = True) -> list[tuple[str, in
     series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
 
     def read_state() -> None:
-        monitor.snapshot()
+        monitor.figures()
         monitor.counters()
         monitor.last_seen()
 
@@ -157,7 +153,7 @@ def run(target: int, repeat: int, *, signals: bool = True) -> list[tuple[str, in
             series,
             _best(lambda: encoder.encode(list(ours.collect())), repeat),
         ),
-        ("  of which the engine's state read (snapshot ...)", series, _best(read_state, repeat)),
+        ("  of which the engine's state read (figures ...)", series, _best(read_state, repeat)),
         (
             "  of which the exporter (families + TextEncoder)",
             series,
@@ -200,7 +196,7 @@ def main() -> None:
     parser.add_argument(
         "--without-signals",
         action="store_true",
-        help="no signal events (the engine's signal statistics dominate Monitor.snapshot())",
+        help="no signal events (the engine's signal statistics dominate Monitor.figures())",
     )
     args = parser.parse_args()
     repeat = 5 if args.quick else 20

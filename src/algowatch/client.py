@@ -575,11 +575,24 @@ class InProcessMonitor:
         return Client(self.url, **options)
 
     def snapshot(self, timeout: float = 10.0) -> dict[str, Any]:
-        """Return the Monitor's snapshot, computed safely on the service's thread."""
+        """Return the service's snapshot document (``GET /api/v1/snapshot``).
+
+        The document is read over HTTP, as any bot reads the service, so it is
+        computed on the service's thread and the SDK needs neither the engine nor the
+        server to read it.
+
+        .. versionchanged:: 0.2.0
+           Read from the read API rather than by calling the removed
+           ``Monitor.snapshot()``.
+        """
         if self._server is None:
             msg = "the in-process monitor is not started; call start() first"
             raise ClientClosedError(msg)
-        return self._server.call(self.monitor.snapshot, timeout=timeout)
+        headers = _headers(self.settings.server.token)
+        response = httpx.get(f"{self.url}/api/v1/snapshot", headers=headers, timeout=timeout)
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        return document
 
     def stop(self) -> None:
         """Stop serving: queued batches reach the journal, which is then closed."""

@@ -24,6 +24,7 @@ from algowatch.events import (
     format_timestamp,
     parse_timestamp,
 )
+from algowatch.server import render_snapshot
 from algowatch.testing import event_strategy
 
 TS = "2025-01-02T14:30:00Z"
@@ -634,7 +635,7 @@ def test_every_accepted_hostile_event_round_trips_through_sqlite_and_the_engine(
             if stored:
                 assert list(journal.replay())[-len(stored) :] == stored
             if events:
-                monitor.snapshot()
+                render_snapshot(monitor.figures())
 
         check()
     # the generator explores both sides of the boundary

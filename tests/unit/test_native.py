@@ -31,6 +31,7 @@ from algowatch import _native
 from algowatch.events import decode_batch, encode_events
 from algowatch.monitor import Monitor
 import algowatch.monitor.ledger as ledger
+from algowatch.server import render_orders, render_positions, render_snapshot, render_trades
 events = decode_batch(open(sys.argv[1], "rb").read()).events
 m = Monitor()
 m.apply_many(events)
@@ -39,10 +40,10 @@ print(json.dumps({
     "status": _native.STATUS,
     "encoded": hashlib.sha256(encode_events(events)).hexdigest(),
     "ledger_file": ledger.__file__,
-    "snapshot": m.snapshot(),
-    "positions": m.positions(),
-    "trades": m.trades(limit=10_000),
-    "orders": m.orders(limit=10_000),
+    "snapshot": render_snapshot(m.figures()),
+    "positions": render_positions(m.figures().positions),
+    "trades": render_trades(m.trade_figures(limit=10_000)),
+    "orders": render_orders(m.order_figures(limit=10_000)),
     "orders_counted": sorted([list(k), v] for k, v in c.orders.items()),
     "anomalies": c.anomalies,
     "events": c.events,

@@ -17,7 +17,7 @@ from rich.table import Table
 from algowatch.errors import InvalidEventError
 from algowatch.journal import EventFile, Journal, ReplayReport, open_journal, replay_files
 from algowatch.monitor import Monitor, MonitorFigures
-from algowatch.server._render import render_snapshot
+from algowatch.server import render_snapshot
 from algowatch.settings import Settings, load_settings
 
 __all__ = ["replay"]

@@ -807,33 +807,3 @@ class Monitor:
         candidates = itertools.chain(self._open.values(), self._finished.values())
         newest = heapq.nlargest(offset + limit, candidates, key=lambda order: order.ts_submitted)
         return [_readout.order(order) for order in newest[offset:]]
-
-    # the JSON views: the service's renderings of the figures, for convenience
-
-    def snapshot(self) -> dict[str, Any]:
-        """Return the JSON snapshot (``docs/snapshot.md``): :meth:`figures`, rendered.
-
-        The rendering is the service's (``algowatch.server``); undefined values (NaN,
-        ±inf) are ``None``.
-        """
-        from algowatch.server._render import render_snapshot  # noqa: PLC0415 - the edge's
-
-        return render_snapshot(self.figures())
-
-    def positions(self) -> list[dict[str, Any]]:
-        """Return the open positions as JSON rows (sorted by account and symbol)."""
-        from algowatch.server._render import render_positions  # noqa: PLC0415 - the edge's
-
-        return render_positions(self.figures().positions)
-
-    def trades(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return recent closed round trips as JSON rows, newest first."""
-        from algowatch.server._render import render_trades  # noqa: PLC0415 - the edge's
-
-        return render_trades(self.trade_figures(offset=offset, limit=limit))
-
-    def orders(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return open and recently finished orders as JSON rows, newest submission first."""
-        from algowatch.server._render import render_orders  # noqa: PLC0415 - the edge's
-
-        return render_orders(self.order_figures(offset=offset, limit=limit))

@@ -18,10 +18,13 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from algowatch.errors import JournalError, ServiceUnavailableError
 from algowatch.events import Event
+
+if TYPE_CHECKING:
+    from algowatch.monitor import MonitorFigures, OrderFigures, TradeFigures
 
 __all__ = [
     "ENGINE_ERROR",
@@ -70,20 +73,16 @@ class MonitorLike(Protocol):
         """Count one anomaly of ``kind``."""
         ...
 
-    def snapshot(self) -> dict[str, Any]:
-        """Return the JSON-ready state."""
+    def figures(self) -> MonitorFigures:
+        """Return the state as frozen, typed figures (rendered by ``_render``)."""
         ...
 
-    def positions(self) -> list[dict[str, Any]]:
-        """Return the open positions."""
+    def trade_figures(self, *, offset: int = 0, limit: int = 100) -> list[TradeFigures]:
+        """Return closed round trips, newest first."""
         ...
 
-    def trades(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return closed trades, newest first."""
-        ...
-
-    def orders(self, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Return orders, newest first."""
+    def order_figures(self, *, offset: int = 0, limit: int = 100) -> list[OrderFigures]:
+        """Return open and recently finished orders, newest submission first."""
         ...
 
 

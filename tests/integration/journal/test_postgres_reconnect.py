@@ -170,7 +170,7 @@ def test_connection_lost_during_commit_is_stored_and_applied_exactly_once(
         with caplog.at_level(logging.WARNING, logger="algowatch.journal"):
             with pytest.raises(JournalUnavailableError):
                 ingest(events)
-            assert monitor.snapshot()["events_applied"] == 0  # nothing acknowledged
+            assert monitor.figures().events_applied == 0  # nothing acknowledged
             assert retry(lambda: ingest(events)) == [True, True, True]
         assert f"was {outcome}" in caplog.text  # the path this case is about was taken
         stored = rows_in_table(database, schema)
@@ -178,7 +178,7 @@ def test_connection_lost_during_commit_is_stored_and_applied_exactly_once(
         # a second resend: the ids are known; an event without an id is new by contract
         assert ingest(events) == [False, False, True]
         assert len(rows_in_table(database, schema)) == 4
-        assert monitor.snapshot()["events_applied"] == 4
+        assert monitor.figures().events_applied == 4
 
 
 def test_a_commit_in_doubt_is_resolved_before_the_next_write(

@@ -21,6 +21,7 @@ from algowatch import analytics
 from algowatch.analytics import returns as metrics
 from algowatch.analytics import signals, trades
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 from algowatch.testing import EventFactory, FakeClock
 
 DATA = [-0.05, -0.01, 0.0, 0.01, 0.02]
@@ -301,7 +302,7 @@ def test_profit_factor_of_scratch_trades_only_is_nan_in_analytics_and_the_engine
             factory.filled("out", 10, 100.0),
         ]
     )
-    trading = monitor.snapshot()["trading"]
+    trading = render_snapshot(monitor.figures())["trading"]
     assert trading["num_trades"] == 1
     assert trading["profit_factor"] is None
     assert trading["win_rate"] == 0.0

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 from algowatch.events import Event
 from algowatch.journal import Journal, open_journal
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 from algowatch.settings import JournalSettings
 from algowatch.testing import EventFactory
 
@@ -85,7 +86,9 @@ def snapshot_of(events: list[Event]) -> dict[str, Any]:
     """Return the comparable snapshot of one uninterrupted pass over ``events``."""
     monitor = Monitor()
     monitor.apply_many(events)
-    normalized: dict[str, Any] = json.loads(json.dumps(comparable(monitor.snapshot())))
+    normalized: dict[str, Any] = json.loads(
+        json.dumps(comparable(render_snapshot(monitor.figures())))
+    )
     return normalized
 
 
@@ -100,14 +103,14 @@ def _ingest(
     journal = open_journal(settings, data_dir)
     monitor = Monitor()
     monitor.apply_many(journal.replay())
-    say("ready " + json.dumps(comparable(monitor.snapshot())))
+    say("ready " + json.dumps(comparable(render_snapshot(monitor.figures()))))
     for number in range(resume, -(-len(stream) // batch)):
         part = stream[number * batch : (number + 1) * batch]
         for event, new in zip(part, journal.append(part), strict=True):
             if new:
                 monitor.apply(event)
         say(f"ack {number}")  # only after the journal returned: the events are durable
-    say("done " + json.dumps(comparable(monitor.snapshot())))
+    say("done " + json.dumps(comparable(render_snapshot(monitor.figures()))))
     journal.close()
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from algowatch.events import Event
 from algowatch.journal import Journal, open_journal
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 from algowatch.settings import JournalSettings
 
 
@@ -37,7 +38,7 @@ def ingest(journal: Journal, monitor: Monitor, events: list[Event]) -> None:
 
 
 def comparable(monitor: Monitor) -> dict[str, Any]:
-    return KIT.comparable(monitor.snapshot())  # type: ignore[no-any-return]
+    return KIT.comparable(render_snapshot(monitor.figures()))  # type: ignore[no-any-return]
 
 
 @settings(max_examples=40)

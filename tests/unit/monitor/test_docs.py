@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory
 
@@ -25,7 +26,7 @@ def test_every_snapshot_field_is_documented():
     f = EventFactory()
     m = Monitor()
     m.apply_many([f.submitted("o1", "X", "buy", 1), f.filled("o1", 1, 1.0), f.mark("X", 2.0)])
-    snap = m.snapshot()
+    snap = render_snapshot(m.figures())
     documented = _documented("snapshot.md")
     keys = set(snap) | set(snap["trading"]) | set(snap["execution"]) | set(snap["signals"])
     assert keys - documented == set()
@@ -51,3 +52,13 @@ def test_engine_page_example_runs_and_prints_what_it_says():
     with contextlib.redirect_stdout(out):
         exec(compile(code.group(1), "engine.md", "exec"), {})
     assert out.getvalue().strip() == "47.0"
+
+
+def test_engine_page_rendering_example_runs_and_its_asserts_hold():
+    """The "Reading the state" block of docs/engine.md renders the JSON with algowatch.server."""
+    text = (DOCS / "engine.md").read_text(encoding="utf-8")
+    section = text[text.index("## Reading the state") : text.index("## Determinism")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1
+    assert "render_snapshot(m.figures())" in blocks[0]
+    exec(compile(blocks[0], "engine.md", "exec"), {})

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import algowatch.monitor as monitor_package
 from algowatch import events as ev
 from algowatch.monitor import CounterState, HistogramData, LastSeen, Monitor
+from algowatch.server import render_orders, render_positions, render_snapshot, render_trades
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
@@ -33,9 +34,9 @@ def test_duplicate_event_id_is_ignored_and_counted():
     assert m.apply(f.submitted("o1", "X", "buy", 10)) is True
     fill = f.filled("o1", 10, 100.0)
     assert m.apply(fill) is True
-    before = m.snapshot()
+    before = render_snapshot(m.figures())
     assert m.apply(fill) is False
-    after = m.snapshot()
+    after = render_snapshot(m.figures())
     assert after["anomalies"] == {"duplicate_event_id": 1}
     after.pop("anomalies")
     before.pop("anomalies")
@@ -66,7 +67,7 @@ def test_odd_streams_never_raise_and_are_counted_by_kind():
         ]
     )
     assert applied == 14
-    snap = m.snapshot()
+    snap = render_snapshot(m.figures())
     assert snap["anomalies"] == {
         "acknowledgement_unknown_order": 1,
         "cancel_unknown_order": 1,
@@ -82,7 +83,7 @@ def test_odd_streams_never_raise_and_are_counted_by_kind():
     # position: +12 bought at 10, -5 sold at 11 (late fill) -> 7 long, realized 5
     t = snap["trading"]
     assert t["realized_pnl"] == approx(5.0)
-    assert m.positions()[0]["quantity"] == approx(7.0)
+    assert render_positions(m.figures().positions)[0]["quantity"] == approx(7.0)
     assert snap["execution"]["orders_filled"] == 1
     assert snap["execution"]["orders_canceled"] == 1
     assert m.counters().anomalies == snap["anomalies"]
@@ -100,7 +101,7 @@ def test_snapshot_is_strict_json_with_nulls_for_undefined_values():
             f.filled("o2", 1, 3.0),
         ]
     )
-    text = json.dumps(m.snapshot(), allow_nan=False)
+    text = json.dumps(render_snapshot(m.figures()), allow_nan=False)
     assert '"profit_factor": null' in text
     for key in (
         "as_of",
@@ -115,7 +116,7 @@ def test_snapshot_is_strict_json_with_nulls_for_undefined_values():
         "equity_curve",
         "anomalies",
     ):
-        assert key in m.snapshot()
+        assert key in render_snapshot(m.figures())
 
 
 def test_counters_and_last_seen_are_frozen_plain_numbers():
@@ -156,7 +157,7 @@ def test_symbols_past_max_symbols_fold_into_other_for_counters():
     assert symbols == {"S0", "S1", "S2", "other"}
     assert m.counters().orders[("other", "buy", "market", "filled")] == 3
     assert m.counters().folded_labels == 3
-    assert len(m.positions()) == 6
+    assert len(render_positions(m.figures().positions)) == 6
 
 
 def test_memory_stays_bounded_on_a_long_stream():
@@ -186,9 +187,9 @@ def test_memory_stays_bounded_on_a_long_stream():
     assert len(m._trades) == 20
     assert len(m._open) == 30
     assert len(m._equity_points()) == 10
-    assert len(m.orders(limit=1_000)) == 80
-    assert len(m.trades(limit=1_000)) == 20
-    snap = m.snapshot()
+    assert len(render_orders(m.order_figures(limit=1_000))) == 80
+    assert len(render_trades(m.trade_figures(limit=1_000))) == 20
+    snap = render_snapshot(m.figures())
     assert snap["trading"]["num_trades"] == 2_000  # folded aggregates keep the full count
     assert snap["anomalies"]["open_order_evicted"] == 2_000 - 30
     assert snap["execution"]["orders_submitted"] == 4_000 + 30
@@ -265,14 +266,18 @@ def test_split_stream_with_snapshot_in_between_equals_one_pass(stream, data):
     one.apply_many(stream)
     split = Monitor()
     split.apply_many(stream[:cut])
-    split.snapshot()
+    render_snapshot(split.figures())
     split.counters()
-    split.positions()
+    render_positions(split.figures().positions)
     split.apply_many(stream[cut:])
     fresh = Monitor()
     fresh.apply_many(stream[:cut] + stream[cut:])
-    assert _without_as_of(split.snapshot()) == _without_as_of(one.snapshot())
-    assert _without_as_of(fresh.snapshot()) == _without_as_of(one.snapshot())
+    assert _without_as_of(render_snapshot(split.figures())) == _without_as_of(
+        render_snapshot(one.figures())
+    )
+    assert _without_as_of(render_snapshot(fresh.figures())) == _without_as_of(
+        render_snapshot(one.figures())
+    )
     assert split.counters() == one.counters()
 
 
@@ -284,7 +289,7 @@ def test_replaying_a_stream_twice_is_idempotent(stream):
     twice = Monitor()
     twice.apply_many(stream)
     assert twice.apply_many(stream) == 0
-    a, b = once.snapshot(), twice.snapshot()
+    a, b = render_snapshot(once.figures()), render_snapshot(twice.figures())
     a.pop("anomalies")
     b.pop("anomalies")
     assert a == b
@@ -319,11 +324,11 @@ def test_interleaving_of_independent_symbols_does_not_change_pnl(stream, data):
     a, b = Monitor(), Monitor()
     a.apply_many(stream)
     b.apply_many(merged)
-    ta, tb = a.snapshot()["trading"], b.snapshot()["trading"]
+    ta, tb = render_snapshot(a.figures())["trading"], render_snapshot(b.figures())["trading"]
     for key in ("realized_pnl", "fees", "num_trades", "num_positions", "win_rate"):
         assert (ta[key] is None and tb[key] is None) or ta[key] == approx(tb[key], abs=1e-9)
-    assert [(p["symbol"], p["quantity"]) for p in a.positions()] == [
-        (p["symbol"], p["quantity"]) for p in b.positions()
+    assert [(p["symbol"], p["quantity"]) for p in render_positions(a.figures().positions)] == [
+        (p["symbol"], p["quantity"]) for p in render_positions(b.figures().positions)
     ]
 
 
@@ -332,11 +337,11 @@ def test_equity_identity_and_drawdown_bounds_hold_on_any_stream(stream):
     """equity = capital + realized + unrealized; drawdowns within [0, 1]."""
     m = Monitor()
     m.apply_many(stream)
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     assert t["equity"] == approx(t["starting_capital"] + t["realized_pnl"] + t["unrealized_pnl"])
     assert 0.0 <= t["current_drawdown"] <= t["max_drawdown"] + 1e-12 <= 1.0
     assert not math.isnan(t["high_water_mark"])
-    e = m.snapshot()["execution"]
+    e = render_snapshot(m.figures())["execution"]
     assert e["orders_submitted"] == (
         e["orders_filled"] + e["orders_rejected"] + e["orders_canceled"] + e["orders_open"]
     )
@@ -350,7 +355,7 @@ def test_each_strategy_breakdown_equals_a_monitor_fed_only_that_strategy(stream)
     stream = [f.mark("X", 10.0, event_id="mx"), f.mark("Y", 10.0, event_id="my"), *stream]
     m = Monitor()
     m.apply_many(stream)
-    snap = m.snapshot()
+    snap = render_snapshot(m.figures())
     owner: dict[str, str] = {}
     for event in stream:
         if isinstance(event, ev.OrderSubmitted):
@@ -362,7 +367,7 @@ def test_each_strategy_breakdown_equals_a_monitor_fed_only_that_strategy(stream)
             for e in stream
             if isinstance(e, ev.Mark) or (hasattr(e, "order_id") and owner.get(e.order_id) == name)  # type: ignore[union-attr]
         )
-        ref = alone.snapshot()
+        ref = render_snapshot(alone.figures())
         for key in ("realized_pnl", "unrealized_pnl", "fees", "num_trades", "max_drawdown"):
             assert view["trading"][key] == approx(ref["trading"][key], abs=1e-9), key
         for key in ("orders_submitted", "orders_filled", "orders_rejected", "avg_slippage_bps"):

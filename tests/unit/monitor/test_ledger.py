@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from algowatch.analytics.streaming import DrawdownTracker
 from algowatch.analytics.trades import trade_summary
 from algowatch.monitor import Monitor
+from algowatch.server import render_positions, render_snapshot, render_trades
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
@@ -23,7 +24,7 @@ def _factory() -> EventFactory:
 
 def test_empty_monitor_reports_undefined_values_as_null_not_zero():
     """Nothing applied: counts are 0, statistics are null."""
-    snap = Monitor().snapshot()
+    snap = render_snapshot(Monitor().figures())
     trading = snap["trading"]
     assert snap["events_applied"] == 0
     assert snap["as_of"] is None
@@ -47,7 +48,7 @@ def test_partial_fills_with_fees_give_fifo_realized_and_unrealized_pnl():
             f.mark("AAPL", 101.0),
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     # lots: 40 @ 100.10 + 0.40/40 = 100.11 ; 60 @ 100.20 + 0.60/60 = 100.21
     # cost = 4004.4 + 6012.6 = 10017 ; value = 100 * 101 = 10100 ; unrealized = 83
     assert t["unrealized_pnl"] == approx(83.0)
@@ -56,7 +57,7 @@ def test_partial_fills_with_fees_give_fifo_realized_and_unrealized_pnl():
     assert t["gross_exposure"] == approx(10100.0)
     assert t["net_exposure"] == approx(10100.0)
     assert t["num_positions"] == 1
-    (position,) = m.positions()
+    (position,) = render_positions(m.figures().positions)
     assert position["quantity"] == 100
     assert position["average_cost"] == approx(100.17)
     assert position["lots"] == 2
@@ -66,7 +67,7 @@ def test_partial_fills_with_fees_give_fifo_realized_and_unrealized_pnl():
             f.filled("o2", 70, 101.50, fee=0.70),
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     # FIFO: 40 * (101.50 - 100.11) + 30 * (101.50 - 100.21) - 0.70
     #     = 55.6 + 38.7 - 0.7 = 93.6
     assert t["realized_pnl"] == approx(93.6)
@@ -89,28 +90,28 @@ def test_flip_splits_the_fee_pro_rata_and_closes_one_trade_opening_the_next():
             f.filled("o2", 30, 110.0, fee=3.0),
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     # closing part 10/30 of the fee = 1.0 ; realized = 10 * (110 - 100.1) - 1.0 = 98
     assert t["realized_pnl"] == approx(98.0)
     assert t["num_trades"] == 1
-    (trade,) = m.trades()
+    (trade,) = render_trades(m.trade_figures())
     assert trade["side"] == "long"
     assert trade["pnl"] == approx(98.0)
     assert trade["fees"] == approx(2.0)  # 1.0 opening + 1.0 closing share
     # the short of 20 carries the other 2.0 of fee: basis 110 - 2/20 = 109.9
-    (position,) = m.positions()
+    (position,) = render_positions(m.figures().positions)
     assert position["quantity"] == -20
     assert position["average_cost"] == approx(109.9)
     # at the last price 110 the short shows -20 * (110 - 109.9) = -2.0
     assert t["unrealized_pnl"] == approx(-2.0)
     m.apply_many([f.submitted("o3", "ES", "buy", 20), f.filled("o3", 20, 105.0, fee=2.0)])
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     # short closes: -20 * (105 - 109.9) - 2.0 = 98 - 2 = 96
     assert t["realized_pnl"] == approx(98.0 + 96.0)
     assert t["num_positions"] == 0
     assert t["unrealized_pnl"] == 0.0
     assert t["fees"] == approx(6.0)
-    newest = m.trades()[0]
+    newest = render_trades(m.trade_figures())[0]
     assert (newest["side"], newest["pnl"], newest["fees"]) == ("short", approx(96.0), approx(4.0))
 
 
@@ -132,7 +133,7 @@ def test_trade_statistics_from_three_round_trips():
             f.filled("o5", 10, 95.0),
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     pnls = [98.0, 96.0, -50.0]
     assert t["num_trades"] == 3
     assert t["num_trades_today"] == 3
@@ -143,8 +144,12 @@ def test_trade_statistics_from_three_round_trips():
     assert t["largest_win"] == approx(98.0)
     assert t["largest_loss"] == approx(-50.0)
     assert t["expectancy"] == approx(sum(pnls) / 3)
-    assert [trade["pnl"] for trade in m.trades()] == approx([-50.0, 96.0, 98.0])
-    assert [trade["pnl"] for trade in m.trades(offset=1, limit=1)] == approx([96.0])
+    assert [trade["pnl"] for trade in render_trades(m.trade_figures())] == approx(
+        [-50.0, 96.0, 98.0]
+    )
+    assert [trade["pnl"] for trade in render_trades(m.trade_figures(offset=1, limit=1))] == approx(
+        [96.0]
+    )
 
 
 def test_short_round_trip_and_scratch_trade_counts_in_win_rate_denominator():
@@ -163,7 +168,7 @@ def test_short_round_trip_and_scratch_trade_counts_in_win_rate_denominator():
             f.filled("s4", 5, 18.0),  # scratch
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     assert t["realized_pnl"] == approx(10.0)
     assert t["num_trades"] == 2
     assert t["win_rate"] == approx(0.5)
@@ -184,7 +189,7 @@ def test_drawdown_follows_mark_to_market_equity_anchored_at_starting_capital():
             f.mark("X", 11.0),  # equity 10,100: drawdown 100 / 10,200
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     assert t["high_water_mark"] == approx(10_200.0)
     assert t["current_drawdown"] == approx(100 / 10_200)
     assert t["max_drawdown"] == approx(0.01)
@@ -203,7 +208,7 @@ def test_account_equity_wins_and_the_difference_is_the_reconciliation_gap():
             f.account_snapshot(99_990.0, buying_power=50_000.0),
         ]
     )
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     # computed equity: 100,000 - 5 fee = 99,995 ; reported 99,990 -> gap -5
     assert t["equity"] == approx(99_995.0)
     assert t["portfolio_value"] == approx(99_990.0)
@@ -211,7 +216,10 @@ def test_account_equity_wins_and_the_difference_is_the_reconciliation_gap():
     assert t["buying_power"] == approx(50_000.0)
     # used = gross / (gross + available) = 1,000 / 51,000
     assert t["buying_power_used"] == approx(1_000 / 51_000)
-    assert m.snapshot()["by_strategy"]["default"]["trading"]["reconciliation_gap"] is None
+    assert (
+        render_snapshot(m.figures())["by_strategy"]["default"]["trading"]["reconciliation_gap"]
+        is None
+    )
 
 
 def test_breakdowns_by_strategy_and_account_see_only_their_own_fills():
@@ -229,7 +237,7 @@ def test_breakdowns_by_strategy_and_account_see_only_their_own_fills():
             f.mark("X", 12.0),
         ]
     )
-    snap = m.snapshot()
+    snap = render_snapshot(m.figures())
     assert snap["by_strategy"]["alpha"]["trading"]["unrealized_pnl"] == approx(20.0)
     assert snap["by_strategy"]["beta"]["trading"]["unrealized_pnl"] == approx(-10.0)
     assert snap["by_account"]["acc2"]["trading"]["num_positions"] == 1
@@ -266,9 +274,9 @@ def test_running_trade_statistics_agree_with_the_analytics_batch_form(trips):
                 f.filled(f"x{i}", quantity, exit_, fee=fee),
             ]
         )
-    pnls = [trade["pnl"] for trade in m.trades(limit=100)]
+    pnls = [trade["pnl"] for trade in render_trades(m.trade_figures(limit=100))]
     reference = trade_summary(pnls)
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     assert t["num_trades"] == reference.num_trades == len(trips)
     for ours, theirs in [
         ("win_rate", reference.win_rate),
@@ -295,7 +303,7 @@ def test_drawdown_matches_the_analytics_drawdown_tracker_on_the_equity_path():
     for price in [9.0, 12.0, 8.0, 15.0, 14.0]:
         m.apply(f.mark("X", price))
         tracker.update(1_000.0 + 10 * (price - 10.0))
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     assert t["max_drawdown"] == approx(-tracker.max_drawdown)
     assert t["current_drawdown"] == approx(-tracker.current_drawdown)
     assert t["high_water_mark"] == approx(tracker.high_water_mark)

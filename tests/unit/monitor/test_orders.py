@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from algowatch.monitor import Monitor
+from algowatch.server import render_orders, render_snapshot
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
@@ -60,7 +61,7 @@ def _scenario() -> Monitor:
 
 def test_rates_count_each_order_once_over_orders_submitted():
     """2 filled, 1 partially filled then canceled, 1 rejected, out of 4 submitted."""
-    e = _scenario().snapshot()["execution"]
+    e = render_snapshot(_scenario().figures())["execution"]
     assert e["orders_submitted"] == 4
     assert e["orders_filled"] == 2
     assert e["orders_partially_filled"] == 1
@@ -75,7 +76,7 @@ def test_rates_count_each_order_once_over_orders_submitted():
 def test_latencies_are_submit_to_ack_and_submit_to_completing_fill_in_ms():
     """ack: (10 + 30 + 20) / 3 ms; fill: (250 + 1500) / 2 ms (only completed orders)."""
     m = _scenario()
-    snap = m.snapshot()
+    snap = render_snapshot(m.figures())
     e = snap["execution"]
     assert e["order_to_ack_ms"] == approx((10 + 30 + 20) / 3)
     assert e["order_to_fill_ms"] == approx((250 + 1500) / 2)
@@ -94,7 +95,7 @@ def test_latencies_are_submit_to_ack_and_submit_to_completing_fill_in_ms():
 def test_slippage_vs_arrival_is_per_order_vwap_weighted_by_filled_notional():
     """o1: +16 bps on 10,016; o2: -49.505 bps on 10,150; o4: 0 bps on 6,000."""
     m = _scenario()
-    e = m.snapshot()["execution"]
+    e = render_snapshot(m.figures())["execution"]
     # o1 VWAP = (40 * 100.10 + 60 * 100.20) / 100 = 100.16 -> (100.16 - 100) / 100 * 1e4 = 16
     # o2 sell at 101.50 vs 101: -(101.5 - 101) / 101 * 1e4 = -49.50495...
     # o4 bought 30 at 200 vs 200: 0
@@ -108,7 +109,7 @@ def test_slippage_vs_arrival_is_per_order_vwap_weighted_by_filled_notional():
     assert slip.counts[0] == 1  # -49.5 <= -10
     assert slip.counts[4] == 1  # 0 <= 0
     assert slip.counts[9] == 1  # 16 in (10, 20]
-    by_order = {o["order_id"]: o for o in m.orders()}
+    by_order = {o["order_id"]: o for o in render_orders(m.order_figures())}
     assert by_order["o1"]["slippage_bps"] == approx(16.0)
     assert by_order["o4"]["status"] == "canceled"
     assert by_order["o4"]["filled_quantity"] == 30
@@ -116,7 +117,7 @@ def test_slippage_vs_arrival_is_per_order_vwap_weighted_by_filled_notional():
 
 def test_implementation_shortfall_adds_opportunity_cost_of_the_unfilled_part():
     """Perold: execution cost + unfilled * (mark - decision) + fees, bps of decision notional."""
-    e = _scenario().snapshot()["execution"]
+    e = render_snapshot(_scenario().figures())["execution"]
     # o1: (100.16 - 99.90) * 100 + fees 1.0 = 27
     # o4: (200 - 199) * 30 + (201 - 199) * 70 unfilled at the last mark = 30 + 140 = 170
     assert e["implementation_shortfall"] == approx(27.0 + 170.0)
@@ -147,12 +148,12 @@ def test_open_orders_are_counted_in_the_rate_denominators():
             f.filled("o2", 4, 10.0),
         ]
     )
-    e = m.snapshot()["execution"]
+    e = render_snapshot(m.figures())["execution"]
     assert e["orders_open"] == 2
     assert e["fill_rate"] == 0.0
     assert e["partial_fill_rate"] == 0.0
     assert e["order_to_fill_ms"] is None
-    assert m.orders()[0]["status"] == "partially_filled"
+    assert render_orders(m.order_figures())[0]["status"] == "partially_filled"
 
 
 def test_vwap_deviation_realized_spread_and_price_impact_at_the_horizon():
@@ -175,7 +176,7 @@ def test_vwap_deviation_realized_spread_and_price_impact_at_the_horizon():
             f.mark("X", 100.2, bid=100.15, ask=100.25, ts="2025-01-02T15:05:02Z"),
         ]
     )
-    e = m.snapshot()["execution"]
+    e = render_snapshot(m.figures())["execution"]
     # arrival = mid at submission = 100.00 -> slippage (100.05 - 100) / 100 * 1e4 = 5 bps
     assert e["avg_slippage_bps"] == approx(5.0)
     # against the interval VWAP 100.00 -> 5 bps as well

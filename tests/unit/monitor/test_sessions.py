@@ -11,6 +11,7 @@ import pytest
 from algowatch.errors import ConfigError
 from algowatch.events import format_timestamp, parse_timestamp
 from algowatch.monitor import Monitor, SessionCalendar
+from algowatch.server import render_snapshot
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
@@ -44,7 +45,7 @@ def _two_sessions() -> Monitor:
 
 def test_session_boundary_in_new_york_closes_session_one_at_its_last_equity():
     """Daily P&L is against the equity at the boundary; trades today restart."""
-    snap = _two_sessions().snapshot()
+    snap = render_snapshot(_two_sessions().figures())
     t = snap["trading"]
     assert snap["session"]["start"] == "2025-01-03T14:30:00.000000000Z"
     assert t["sessions"] == 1
@@ -65,9 +66,9 @@ def test_wall_clock_past_the_session_end_restarts_daily_figures():
     f = EventFactory(FakeClock("2025-01-02T15:00:00Z"))
     m.apply_many([f.submitted("o1", "X", "buy", 1), f.filled("o1", 1, 10.0, fee=1.0)])
     clock.set("2025-01-02T16:00:00Z")
-    assert m.snapshot()["trading"]["daily_pnl"] == approx(-1.0)
+    assert render_snapshot(m.figures())["trading"]["daily_pnl"] == approx(-1.0)
     clock.set("2025-01-03T16:00:00Z")
-    snap = m.snapshot()
+    snap = render_snapshot(m.figures())
     assert snap["trading"]["daily_pnl"] == 0.0
     assert snap["trading"]["num_trades_today"] == 0
     assert snap["as_of"] == "2025-01-03T16:00:00.000000000Z"
@@ -75,7 +76,7 @@ def test_wall_clock_past_the_session_end_restarts_daily_figures():
 
 def test_replay_without_clock_uses_the_latest_event_time_as_now():
     """Replaying yesterday's events gives yesterday's daily numbers."""
-    snap = _two_sessions().snapshot()
+    snap = render_snapshot(_two_sessions().figures())
     assert snap["as_of"] == "2025-01-03T15:30:01.000000000Z"
     assert snap["trading"]["daily_pnl"] == approx(-20.0)
 
@@ -97,7 +98,7 @@ def test_ratios_come_from_session_returns_and_match_empyrical():
     # then each session closes at 1,000 + 10 * (price - 10)
     equity = [1_000.0] + [1_000.0 + 10 * (p - 10.0) for p in prices[:-1]]
     returns = np.array([equity[0] / 1_000.0 - 1] + [b / a - 1 for a, b in itertools_pairs(equity)])
-    t = m.snapshot()["trading"]
+    t = render_snapshot(m.figures())["trading"]
     assert t["sessions"] == len(returns)
     assert t["sharpe_ratio"] == approx(empyrical.sharpe_ratio(returns, annualization=252))
     assert t["sortino_ratio"] == approx(empyrical.sortino_ratio(returns, annualization=252))
@@ -133,5 +134,5 @@ def test_calendar_gives_an_open_session_outside_its_date_range():
     m = Monitor()
     f = EventFactory(FakeClock(ts))
     assert m.apply_many([f.mark("X", 1.0), f.heartbeat()]) == 2
-    assert m.snapshot()["session"]["end"] is None
-    assert m.snapshot()["trading"]["sessions"] == 0
+    assert render_snapshot(m.figures())["session"]["end"] is None
+    assert render_snapshot(m.figures())["trading"]["sessions"] == 0

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 from algowatch.testing import EventFactory
 
 approx = pytest.approx
@@ -29,7 +30,7 @@ def test_accuracy_timing_and_confidence_from_matched_outcomes():
             f.outcome("s4", "short"),
         ]
     )
-    s = m.snapshot()["signals"]
+    s = render_snapshot(m.figures())["signals"]
     assert s["signals_total"] == 4
     assert s["outcomes_total"] == 4
     assert s["signal_accuracy"] == approx(2 / 3)
@@ -60,7 +61,7 @@ def test_decay_rate_and_half_life_from_edge_by_horizon():
         events.append(f.signal(f"b{i}", "X", "long"))
         events.append(f.outcome(f"b{i}", "long" if i < 6 else "short", bars_held=3))
     m.apply_many(events)
-    s = m.snapshot()["signals"]
+    s = render_snapshot(m.figures())["signals"]
     # log(0.2) - log(0.8) = -ln 4 over 2 bars -> rate ln(4)/2 = ln 2 ; half-life ln2/rate = 1
     assert s["signal_decay_rate"] == approx(math.log(4) / 2)
     assert s["signal_half_life"] == approx(1.0)
@@ -71,7 +72,7 @@ def test_outcome_for_unknown_signal_is_counted_and_has_no_direction():
     f = EventFactory()
     m = Monitor()
     m.apply(f.outcome("nope", "long", pnl=1.0))
-    s = m.snapshot()
+    s = render_snapshot(m.figures())
     assert s["signals"]["outcomes_total"] == 1
     assert s["signals"]["signal_accuracy"] == 1.0
     assert s["signals"]["direction_accuracy"] is None
@@ -99,4 +100,4 @@ def test_inter_signal_correlation_of_two_symbols_moving_together():
     a = np.array([r[0] for r in rows[1:]])
     b = np.array([r[1] for r in rows[1:]])
     expected = float(np.corrcoef(a, b)[0, 1])
-    assert m.snapshot()["signals"]["inter_signal_correlation"] == approx(expected)
+    assert render_snapshot(m.figures())["signals"]["inter_signal_correlation"] == approx(expected)

@@ -33,7 +33,7 @@ TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
 
 
 def applied(server: ServerThread) -> int:
-    return server.call(lambda: server.app.state.service.monitor.snapshot()["events_applied"])
+    return server.call(lambda: server.app.state.service.monitor.figures().events_applied)
 
 
 def requests(server: ServerThread) -> int:
@@ -100,8 +100,8 @@ def test_every_helper_builds_a_valid_event(live: ServerThread, clock: FakeClock)
         assert client.flush(timeout=30)
         assert client.stats() == stats(enqueued=13, sent=13)
     assert applied(live) == 13
-    orders = live.call(live.app.state.service.monitor.orders)
-    assert sorted((o["order_id"], o["status"], o["strategy"], o["account"]) for o in orders) == [
+    orders = live.call(live.app.state.service.monitor.order_figures)
+    assert sorted((o.order_id, o.status, o.strategy, o.account) for o in orders) == [
         ("o1", "filled", "momo", "acct"),
         ("o2", "rejected", "momo", "acct"),
         ("o3", "canceled", "momo", "acct"),

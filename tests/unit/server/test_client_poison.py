@@ -23,7 +23,7 @@ TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
 
 
 def applied(server: ServerThread) -> int:
-    return int(server.call(lambda: server.app.state.service.monitor.snapshot()["events_applied"]))
+    return int(server.call(lambda: server.app.state.service.monitor.figures().events_applied))
 
 
 def last_mark_ts(server: ServerThread, symbol: str) -> int:

@@ -33,5 +33,5 @@ def test_sdk_guide_example_runs(
     if callable(run):
         asyncio.run(run())
     if APPLIED[index] is not None:
-        applied = live.call(live.app.state.service.monitor.snapshot)["events_applied"]
+        applied = live.call(live.app.state.service.monitor.figures).events_applied
         assert applied == APPLIED[index]

@@ -22,10 +22,10 @@ def test_sdk_bot_example_reports_its_trades(live: ServerThread) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(["--url", live.url, "--orders", "10"]) == 0
-    snapshot = live.call(live.app.state.service.monitor.snapshot)
-    assert snapshot["events_applied"] == 10 * 6
-    assert snapshot["execution"]["orders_filled"] == 10
-    assert snapshot["trading"]["num_trades"] == 5
+    figures = live.call(live.app.state.service.monitor.figures)
+    assert figures.events_applied == 10 * 6
+    assert figures.portfolio.execution.orders_filled == 10
+    assert figures.portfolio.trading.trades == 5
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the example needs curl")

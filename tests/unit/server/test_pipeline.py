@@ -15,7 +15,7 @@ from algowatch.errors import JournalError, ServiceUnavailableError
 from algowatch.events import Event, Heartbeat, encode_events
 from algowatch.journal import open_journal
 from algowatch.monitor import Monitor
-from algowatch.server import create_app
+from algowatch.server import create_app, render_snapshot
 from algowatch.server._pipeline import (
     ENGINE_ERROR,
     IngestPipeline,
@@ -47,7 +47,7 @@ def test_batch_beyond_the_pending_limit_is_refused_with_503(
             # once the first is durable there is room again
             results.append(await pipeline.submit(second))
             await pipeline.stop()
-            results.append(monitor.snapshot()["events_applied"])
+            results.append(monitor.figures().events_applied)
             results.append(pipeline.stats.rejected_busy)
             return results
 
@@ -258,7 +258,7 @@ def test_an_event_the_engine_raises_on_is_quarantined_and_ingest_goes_on(
 
     first, second, monitor, failures = asyncio.run(main())
     assert (first.accepted, second.accepted, failures) == (2, 1, 1)
-    snapshot = monitor.snapshot()
+    snapshot = render_snapshot(monitor.figures())
     assert snapshot["anomalies"][ENGINE_ERROR] == 1
     assert snapshot["events_applied"] == 2
     quarantined = [r for r in caplog.records if "quarantined" in r.getMessage()]

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from algowatch.events import encode_events
+from algowatch.server import render_snapshot
 from algowatch.testing import EventFactory
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -33,9 +34,9 @@ def traded(api: TestClient, factory: EventFactory) -> TestClient:
 
 
 def test_snapshot_is_the_monitor_snapshot(traded: TestClient) -> None:
-    """GET /api/v1/snapshot returns exactly Monitor.snapshot() as JSON."""
+    """GET /api/v1/snapshot returns exactly render_snapshot(Monitor.figures()) as JSON."""
     monitor = traded.app.state.service.monitor  # type: ignore[attr-defined]
-    expected = orjson.loads(orjson.dumps(monitor.snapshot()))
+    expected = orjson.loads(orjson.dumps(render_snapshot(monitor.figures())))
     assert traded.get("/api/v1/snapshot").json() == expected
     assert expected["events_applied"] == 9
 

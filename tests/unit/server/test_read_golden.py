@@ -24,7 +24,13 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from algowatch.monitor import Monitor
-from algowatch.server import create_app
+from algowatch.server import (
+    create_app,
+    render_orders,
+    render_positions,
+    render_snapshot,
+    render_trades,
+)
 from algowatch.settings import HealthSettings, MonitorSettings, ServerSettings, Settings
 from algowatch.testing import FakeClock
 
@@ -59,22 +65,28 @@ def _golden_bytes(name: str) -> bytes:
 
 def test_snapshot_of_replayed_stream_matches_golden_file() -> None:
     """A replay's snapshot (no wall clock) is unchanged, key order and floats included."""
-    _check("snapshot.json", _replayed().snapshot())
+    _check("snapshot.json", render_snapshot(_replayed().figures()))
 
 
 def test_snapshot_with_clock_after_session_matches_golden_file() -> None:
     """With a wall clock past the session, ``as_of`` and the daily figures follow the clock."""
-    _check("snapshot_clock.json", _replayed(FakeClock(LATER_NS)).snapshot())
+    _check("snapshot_clock.json", render_snapshot(_replayed(FakeClock(LATER_NS)).figures()))
 
 
 def test_positions_trades_orders_match_golden_files() -> None:
     """The list views are unchanged (every trade and order of the stream)."""
     monitor = _replayed()
-    _check("positions.json", monitor.positions())
-    _check("trades.json", monitor.trades(limit=10_000))
-    _check("orders.json", monitor.orders(limit=10_000))
-    assert monitor.trades(offset=3, limit=2) == monitor.trades(limit=10_000)[3:5]
-    assert monitor.orders(offset=7, limit=4) == monitor.orders(limit=10_000)[7:11]
+    _check("positions.json", render_positions(monitor.figures().positions))
+    _check("trades.json", render_trades(monitor.trade_figures(limit=10_000)))
+    _check("orders.json", render_orders(monitor.order_figures(limit=10_000)))
+    assert (
+        render_trades(monitor.trade_figures(offset=3, limit=2))
+        == render_trades(monitor.trade_figures(limit=10_000))[3:5]
+    )
+    assert (
+        render_orders(monitor.order_figures(offset=7, limit=4))
+        == render_orders(monitor.order_figures(limit=10_000))[7:11]
+    )
 
 
 def _exposition(text: str) -> list[dict[str, Any]]:

@@ -87,9 +87,9 @@ def test_drawdown_scenario_flattens_and_the_book_goes_flat() -> None:
     run = _run("drawdown", 300)
     assert ("max_drawdown", "flatten") in _raised(run)
     assert run.levels[-1] == "flatten"
-    snapshot = run.monitor.snapshot()
-    assert snapshot["trading"]["num_positions"] == 0
-    assert snapshot["trading"]["max_drawdown"] >= 0.15
+    trading = run.monitor.figures().portfolio.trading
+    assert trading.open_positions == 0
+    assert trading.max_drawdown >= 0.15
     # the warning and the stop came before the flatten, in that order
     order = [a.level for a in run.alerts if a.limit == "max_drawdown"]
     assert order[:3] == ["warn", "stop_entries", "flatten"]

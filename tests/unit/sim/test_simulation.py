@@ -82,31 +82,31 @@ def test_simulation_fills_never_exceed_the_order_quantity() -> None:
 def test_simulation_equity_matches_the_monitor_portfolio_value() -> None:
     """The simulator's own books agree with the engine's (no reconciliation gap)."""
     monitor, sim, _ = _monitor_run("normal", 400)
-    trading = monitor.snapshot()["trading"]
-    assert trading["portfolio_value"] == pytest.approx(sim.equity(), abs=0.05)
-    assert abs(trading["reconciliation_gap"]) < 0.05
+    trading = monitor.figures().portfolio.trading
+    assert trading.portfolio_value == pytest.approx(sim.equity(), abs=0.05)
+    assert abs(trading.reconciliation_gap) < 0.05
 
 
 def test_drawdown_scenario_breaches_the_drawdown_limit() -> None:
     """The crash takes the mark-to-market drawdown past the default 15 % limit."""
     monitor, _, _ = _monitor_run("drawdown", 200)
-    trading = monitor.snapshot()["trading"]
-    assert trading["max_drawdown"] > 0.15
-    assert trading["current_drawdown"] > 0.15
+    trading = monitor.figures().portfolio.trading
+    assert trading.max_drawdown > 0.15
+    assert trading.current_drawdown > 0.15
 
 
 def test_normal_scenario_stays_inside_the_drawdown_limit() -> None:
     """Without the crash the same seed keeps the drawdown small."""
     monitor, _, _ = _monitor_run("normal", 200)
-    assert monitor.snapshot()["trading"]["max_drawdown"] < 0.05
+    assert monitor.figures().portfolio.trading.max_drawdown < 0.05
 
 
 def test_reject_storm_scenario_raises_the_rejection_rate() -> None:
     """Half of the orders in the storm are rejected; the normal run rejects almost none."""
     storm, _, _ = _monitor_run("reject-storm", 210)
     calm, _, _ = _monitor_run("normal", 210)
-    assert storm.snapshot()["execution"]["rejection_rate"] > 0.2
-    assert calm.snapshot()["execution"]["rejection_rate"] < 0.05
+    assert storm.figures().portfolio.execution.rejection_rate > 0.2
+    assert calm.figures().portfolio.execution.rejection_rate < 0.05
 
 
 def test_broker_outage_scenario_stops_broker_heartbeats_and_times_orders_out() -> None:
@@ -125,10 +125,10 @@ def test_latency_spike_scenario_multiplies_ack_latency() -> None:
     """Acknowledgements during the spike take tens of times longer than normally."""
     spike, _, _ = _monitor_run("latency-spike", 240)
     calm, _, _ = _monitor_run("normal", 240)
-    spike_ms = spike.snapshot()["execution"]["order_to_ack_ms"]
-    calm_ms = calm.snapshot()["execution"]["order_to_ack_ms"]
-    assert spike_ms > 10 * calm_ms
-    assert calm_ms < 60
+    spike_s = spike.figures().portfolio.execution.mean_ack_latency_seconds
+    calm_s = calm.figures().portfolio.execution.mean_ack_latency_seconds
+    assert spike_s > 10 * calm_s
+    assert calm_s < 0.060
 
 
 def test_stale_data_scenario_stops_marks_while_the_engine_stays_alive() -> None:
