@@ -37,6 +37,7 @@ import numpy as np
 
 from algowatch.events import decode_batch, format_timestamp
 from algowatch.monitor import Monitor
+from algowatch.server import render_snapshot
 
 START_NS = 1_735_828_200 * 1_000_000_000
 SYMBOLS = tuple(f"SYM{i:02d}" for i in range(50))
@@ -247,7 +248,7 @@ def main() -> None:
         # the command's numbers are the baseline's numbers
         _, _, out = run_command(path, "--json")
         _, monitor = run_baseline(path)
-        expected = json.loads(json.dumps(monitor.snapshot(), allow_nan=False))
+        expected = json.loads(json.dumps(render_snapshot(monitor.figures()), allow_nan=False))
         if json.loads(out) != expected:
             msg = "algowatch replay --json differs from the in-process baseline's snapshot"
             raise RuntimeError(msg)
