@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -23,28 +21,6 @@ from algowatch.settings import JournalSettings
 from algowatch.testing import EventFactory
 
 pytestmark = pytest.mark.integration
-
-SERVER = "host=127.0.0.1 port=5432 user=postgres"
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    name = f"algowatch_journal_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER} dbname={name}"
-    finally:
-        with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def dsn(database: str) -> str:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database, autocommit=True) as db:
-        db.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{database} options='-c search_path={schema}'"
 
 
 def journal_settings(dsn: str, durability: str = "group") -> JournalSettings:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,8 +22,6 @@ from algowatch.events import Event, Heartbeat, decode_batch, decode_event, encod
 from algowatch.journal import PostgresJournal, SqliteJournal
 
 pytestmark = pytest.mark.integration
-
-SERVER = "host=127.0.0.1 port=5432 user=postgres"
 
 
 def _load_kit() -> Any:
@@ -40,27 +35,6 @@ def _load_kit() -> Any:
 
 
 KIT = _load_kit()
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    name = f"algowatch_boundary_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER} dbname={name}"
-    finally:
-        with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def dsn(database: str) -> str:
-    """A fresh schema per test, so tests never see each other's journal."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database, autocommit=True) as db:
-        db.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{database} options='-c search_path={schema}'"
 
 
 def _accepted(data: bytes) -> list[Event]:
