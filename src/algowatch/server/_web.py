@@ -90,7 +90,7 @@ class BodyTooLargeError(AlgowatchError, ValueError):
 
 
 class _BodyTimeoutError(AlgowatchError, TimeoutError):
-    pass
+    """The body did not arrive within ``server.body_timeout_seconds`` (answered 408)."""
 
 
 @dataclass
