@@ -76,7 +76,7 @@ received 5 characters
     body_timeout_seconds: _Positive = 30.0
     keep_alive_timeout_seconds: _Positive = 5.0
     max_pending_events: int = 100_000
-    max_future_seconds: float = 300.0
+    max_future_seconds: _Positive = 300.0
     stream_interval_seconds: float = 0.5
     retry_after_seconds: int = 1
     stream_queue_size: int = 8

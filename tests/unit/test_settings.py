@@ -97,3 +97,18 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         settings.server.port = 1  # type: ignore[misc]
     assert msgspec.structs.replace(settings.server, port=1).port == 1
+
+
+@pytest.mark.parametrize("value", [0, -300])
+def test_max_future_seconds_given_zero_or_negative_is_rejected_by_name(value: int) -> None:
+    """A window of zero or less would refuse every live event: the setting must be > 0."""
+    with pytest.raises(
+        ConfigError, match=r"Expected `float` > 0.0 - at `\$.server.max_future_seconds`"
+    ):
+        load_settings(environ={}, overrides={"server.max_future_seconds": value})
+
+
+def test_max_future_seconds_given_inf_turns_the_window_off() -> None:
+    """``inf`` stays accepted: it is the documented way to turn the check off."""
+    settings = load_settings(environ={"ALGOWATCH_SERVER__MAX_FUTURE_SECONDS": "inf"})
+    assert settings.server.max_future_seconds == float("inf")
