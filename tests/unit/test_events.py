@@ -6,7 +6,6 @@ import contextlib
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import pytest
@@ -26,6 +25,8 @@ from algowatch.events import (
 )
 from algowatch.server import render_snapshot
 from algowatch.testing import event_strategy
+
+from .. import hostile_kit
 
 TS = "2025-01-02T14:30:00Z"
 TS_NS = 1_735_828_200 * 1_000_000_000
@@ -571,22 +572,6 @@ def test_every_decoder_entry_point_rejects_forbidden_characters(body: bytes) -> 
 # --------------------------------------------------------------------------- fuzz
 
 
-def _load_kit() -> object:
-    import importlib.util  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    path = Path(__file__).parents[1] / "hostile_kit.py"
-    spec = importlib.util.spec_from_file_location("algowatch_hostile_kit", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-KIT: Any = _load_kit()
-
-
 def _decode_all_ways(data: bytes) -> list[ev.Event]:
     """Decode ``data`` through every entry point; return the events the strict ones accept."""
     accepted: list[ev.Event] = []
@@ -621,9 +606,9 @@ def test_every_accepted_hostile_event_round_trips_through_sqlite_and_the_engine(
     with SqliteJournal(tmp_path / "j.sqlite3", durability="event") as journal:
         monitor = Monitor()
 
-        @given(KIT.hostile_object(), st.booleans())
+        @given(hostile_kit.hostile_object(), st.booleans())
         def check(obj: object, ascii_only: bool) -> None:
-            data = KIT.encode_hostile(obj, ascii_only)
+            data = hostile_kit.encode_hostile(obj, ascii_only)
             events = _decode_all_ways(data)
             counts["accepted" if events else "rejected"] += 1
             stored = []

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -21,20 +19,9 @@ from algowatch.errors import InvalidEventError, JournalError
 from algowatch.events import Event, Heartbeat, decode_batch, decode_event, encode_event
 from algowatch.journal import PostgresJournal, SqliteJournal
 
+from ... import hostile_kit
+
 pytestmark = pytest.mark.integration
-
-
-def _load_kit() -> Any:
-    path = Path(__file__).parents[2] / "hostile_kit.py"
-    spec = importlib.util.spec_from_file_location("algowatch_hostile_kit_pg", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-KIT = _load_kit()
 
 
 def _accepted(data: bytes) -> list[Event]:
@@ -55,9 +42,9 @@ def test_every_accepted_hostile_event_round_trips_through_postgres_and_sqlite(
         SqliteJournal(tmp_path / "j.sqlite3", durability="event") as sqlite,
     ):
 
-        @given(KIT.hostile_object(), st.booleans())
+        @given(hostile_kit.hostile_object(), st.booleans())
         def check(obj: object, ascii_only: bool) -> None:
-            events = _accepted(KIT.encode_hostile(obj, ascii_only))
+            events = _accepted(hostile_kit.encode_hostile(obj, ascii_only))
             counts["accepted" if events else "rejected"] += 1
             for event in events:
                 assert decode_event(encode_event(event)) == event

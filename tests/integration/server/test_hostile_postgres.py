@@ -6,11 +6,9 @@ a fresh database on the shared 127.0.0.1:5432 server, dropped at the end.
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
@@ -19,22 +17,11 @@ import pytest
 from algowatch.server import ServerThread, create_app
 from algowatch.settings import HealthSettings, JournalSettings, Settings
 
+from ... import hostile_kit
+
 pytestmark = pytest.mark.integration
 
 SERVER = "host=127.0.0.1 port=5432 user=postgres"
-
-
-def _load_kit() -> Any:
-    path = Path(__file__).parents[2] / "hostile_kit.py"
-    spec = importlib.util.spec_from_file_location("algowatch_hostile_kit_server_pg", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-KIT = _load_kit()
 
 
 @pytest.fixture
@@ -63,7 +50,7 @@ def test_hostile_corpus_gets_only_4xx_naming_a_field_and_changes_nothing(
     server: ServerThread, service_settings: Settings
 ) -> None:
     """Over 100 hostile requests: no 5xx, every 4xx names its field, no state change."""
-    sent, failures = KIT.run_corpus(server.url, service_settings.server.max_body_bytes)
+    sent, failures = hostile_kit.run_corpus(server.url, service_settings.server.max_body_bytes)
     assert sent >= 100
     assert failures == []
     with httpx.Client(base_url=server.url) as http:
@@ -74,7 +61,7 @@ def test_hostile_corpus_gets_only_4xx_naming_a_field_and_changes_nothing(
 
 def test_a_poisoning_client_fails_no_innocent_batch(server: ServerThread) -> None:
     """3 clients post valid batches while 1 posts poison for ~10 s: every innocent batch lands."""
-    results = KIT.run_blast(server.url, seconds=10.0)
+    results = hostile_kit.run_blast(server.url, seconds=10.0)
     innocent, poison = results["innocent"], results["poison"]
     assert results["errors"] == []
     assert set(innocent) == {202}
@@ -91,7 +78,9 @@ def test_a_restart_replays_what_the_hostile_run_accepted(
 ) -> None:
     """After the corpus and good data, a restarted service replays the PostgreSQL journal."""
     with ServerThread(create_app(service_settings)) as running:
-        _sent, failures = KIT.run_corpus(running.url, service_settings.server.max_body_bytes)
+        _sent, failures = hostile_kit.run_corpus(
+            running.url, service_settings.server.max_body_bytes
+        )
         assert failures == []
         with httpx.Client(base_url=running.url) as http:
             body = [{"type": "mark", "symbol": "AAPL", "price": 1.0 + i} for i in range(5)]

@@ -6,12 +6,10 @@ blast test run against PostgreSQL in ``tests/integration/server/test_hostile_pos
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,20 +17,8 @@ import pytest
 from algowatch.server import ServerThread, create_app
 from algowatch.settings import Settings
 
+from ... import hostile_kit
 from .conftest import make_settings
-
-
-def _load_kit() -> Any:
-    path = Path(__file__).parents[2] / "hostile_kit.py"
-    spec = importlib.util.spec_from_file_location("algowatch_hostile_kit_server", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-KIT = _load_kit()
 
 
 @pytest.fixture
@@ -50,7 +36,7 @@ def test_hostile_corpus_gets_only_4xx_naming_a_field_and_changes_nothing(
     server: ServerThread, service_settings: Settings
 ) -> None:
     """Over 100 hostile requests: no 5xx, every 4xx names its field, no state change."""
-    sent, failures = KIT.run_corpus(server.url, service_settings.server.max_body_bytes)
+    sent, failures = hostile_kit.run_corpus(server.url, service_settings.server.max_body_bytes)
     assert sent >= 100
     assert failures == []
     # and the service still accepts good data
@@ -67,7 +53,7 @@ def test_a_poisoning_client_fails_no_innocent_batch(
     server: ServerThread, service_settings: Settings
 ) -> None:
     """3 clients post valid batches while 1 posts poison for ~10 s: every innocent batch lands."""
-    results = KIT.run_blast(server.url, seconds=10.0)
+    results = hostile_kit.run_blast(server.url, seconds=10.0)
     innocent, poison = results["innocent"], results["poison"]
     assert results["errors"] == []
     assert set(innocent) == {202}
