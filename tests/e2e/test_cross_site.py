@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from playwright.sync_api import sync_playwright
 
 from algowatch.events import encode_events
 from algowatch.server import ServerThread, create_app
@@ -28,9 +27,6 @@ from algowatch.settings import HealthSettings, RiskSettings, Settings
 from algowatch.testing import EventFactory, FakeClock
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 ATTACK = """<!doctype html>
 <title>cat pictures</title>
@@ -117,21 +113,14 @@ def _risk(server: ServerThread) -> dict[str, Any]:
 
 
 def test_cross_origin_page_cannot_release_the_kill_switch(
-    latched_service: ServerThread, attacker: str
+    latched_service: ServerThread, attacker: str, browser: Any
 ) -> None:
     """no-cors fetch and form POST from another origin: both refused, latch engaged."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed; run scripts/bootstrap --system")
     stats = latched_service.app.state.http_stats
     assert stats.refused["cross_site"] == 0
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(attacker)
-            page.wait_for_function("document.title === 'done'", timeout=20_000)
-        finally:
-            browser.close()
+    page = browser.new_page()
+    page.goto(attacker)
+    page.wait_for_function("document.title === 'done'", timeout=20_000)
     # both requests reached the service and were refused before any route ran
     assert stats.refused["cross_site"] == 2
     report = _risk(latched_service)

@@ -15,24 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
 from algowatch.settings import Settings, load_settings
 from algowatch.sim.demo import DemoApp, demo_settings
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHARTS = [
     "chart-equity",
@@ -67,16 +55,6 @@ def run_demo(tmp_path: Path) -> Iterator[Callable[..., DemoApp]]:
     yield start
     for app in apps:
         app.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed; run scripts/bootstrap --system")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
 
 
 def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
