@@ -249,12 +249,8 @@ class EventFile:
             line = raw.removesuffix(b"\n")
             if line_no == 1:
                 line = line.removeprefix(_BOM)
-            if not line.strip():
-                continue
-            try:
-                yield line_no, decode_event(line)
-            except InvalidEventError as exc:
-                yield line_no, InvalidEventError(exc.errors, line=line_no)
+            if line.strip():
+                yield _decode_line(line, line_no)
 
     def _ndjson_batches(self) -> Iterator[EventBatch]:
         read = self._stream.read
@@ -449,12 +445,16 @@ def _count_newlines(block: bytes) -> int:
 
 def _decode_lines(block: bytes, first_line: int) -> Iterator[Record]:
     for line_no, line in enumerate(block.split(b"\n"), start=first_line):
-        if not line.strip():
-            continue
-        try:
-            yield line_no, decode_event(line)
-        except InvalidEventError as exc:
-            yield line_no, InvalidEventError(exc.errors, line=line_no)
+        if line.strip():
+            yield _decode_line(line, line_no)
+
+
+# one NDJSON line as a record: the event, or its error carrying the line number
+def _decode_line(line: bytes, line_no: int) -> Record:
+    try:
+        return line_no, decode_event(line)
+    except InvalidEventError as exc:
+        return line_no, InvalidEventError(exc.errors, line=line_no)
 
 
 def _invalid(line: int, field: str, message: str) -> InvalidEventError:
