@@ -19,7 +19,6 @@ from algowatch.exporters._providers import ProviderErrors
 from algowatch.exporters.audit import AuditCollector
 from algowatch.exporters.health import HealthCollector
 from algowatch.exporters.trading import MonitorState, TradingCollector
-from algowatch.settings import MonitorSettings
 
 __all__ = [
     "ORDER_STATUSES",
@@ -40,7 +39,6 @@ def register_collectors(
     health: Callable[[], Mapping[str, Any]] | None = None,
     audit: Callable[[], str] | None = None,
     audit_verify: Callable[[], str | None] | None = None,
-    settings: MonitorSettings | None = None,
     process: bool = True,
 ) -> list[Collector]:
     """Register algowatch's collectors on ``registry`` and return them.
@@ -57,9 +55,6 @@ def register_collectors(
         Returns the audit writer's state, e.g. ``lambda: writer.state``.
     audit_verify
         Returns the status of the last audit verification, or ``None``.
-    settings
-        Unused (the engine decides which symbols fold into ``other``); kept so
-        existing calls keep working.
     process
         Also register prometheus_client's ``process_*`` collector (resident
         memory, CPU seconds, open files), used by the process alerts.
@@ -75,12 +70,12 @@ def register_collectors(
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0
-       ``settings`` is no longer used.
+       The unused ``settings`` parameter is gone (the engine decides the folding).
     """
     from prometheus_client import ProcessCollector  # noqa: PLC0415 - only when asked for
 
     errors = ProviderErrors()
-    collectors: list[Collector] = [TradingCollector(monitor, settings)]
+    collectors: list[Collector] = [TradingCollector(monitor)]
     if health is not None:
         collectors.append(HealthCollector(health, errors))
     if audit is not None:

@@ -29,7 +29,6 @@ from algowatch.exporters._families import counter, gauge, gauge_value, trading_n
 from algowatch.exporters._naming import metric_name
 from algowatch.exporters._scope_metrics import SCOPE_METRICS
 from algowatch.monitor import CounterState, LastSeen, MonitorFigures, PositionFigures
-from algowatch.settings import MonitorSettings
 
 __all__ = ["MonitorState", "TradingCollector"]
 
@@ -65,16 +64,15 @@ class TradingCollector(Collector):
     ----------
     monitor
         The engine (anything with ``figures``, ``counters`` and ``last_seen``).
-    settings
-        Unused; kept so existing calls keep working.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0
        Reads :meth:`Monitor.figures`; per-symbol series follow the engine's
-       folding (first seen), no longer a cap of the exporter's own.
+       folding (first seen), no longer a cap of the exporter's own; the
+       ``settings`` parameter is gone.
     """
 
-    def __init__(self, monitor: MonitorState, settings: MonitorSettings | None = None) -> None:
+    def __init__(self, monitor: MonitorState) -> None:
         self._monitor = monitor
         # the family names, built (and checked) once
         self._names = [[metric.family(infix) for metric in SCOPE_METRICS] for infix, _ in _SCOPES]

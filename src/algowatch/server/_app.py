@@ -121,7 +121,6 @@ def create_app(
         monitor,
         health=service.health.report,
         audit=service.audit_state if settings.audit.enabled else None,
-        settings=settings.monitor,
     )
     registry.register(IngestCollector(service))
     registry.register(JournalCollector(service.journal_state))

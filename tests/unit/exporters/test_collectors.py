@@ -288,7 +288,7 @@ def test_symbols_past_the_cap_fold_into_other(clock: FakeClock) -> None:
             ]
         )
     registry = CollectorRegistry()
-    register_collectors(registry, m, settings=settings, process=False)
+    register_collectors(registry, m, process=False)
     families = _scrape(registry)
     symbols = {s.labels["symbol"] for s in families["trading_orders"].samples}
     assert len(symbols) <= 4
