@@ -45,9 +45,9 @@ __all__ = ["MODULES", "STATUS", "flag_set", "install", "source_digests"]
 MODULES: Final = (
     "algowatch._wire",
     "algowatch.monitor._histogram",
-    "algowatch.monitor.ledger",
-    "algowatch.monitor.orders",
-    "algowatch.monitor.signals",
+    "algowatch.monitor._ledger",
+    "algowatch.monitor._orders",
+    "algowatch.monitor._signals",
     "algowatch.monitor._figures",
     "algowatch.monitor._scope",
     "algowatch.monitor._engine",

@@ -30,7 +30,7 @@ import hashlib, json, sys
 from algowatch import _native
 from algowatch.events import decode_batch, encode_events
 from algowatch.monitor import Monitor
-import algowatch.monitor.ledger as ledger
+import algowatch.monitor._ledger as ledger
 from algowatch.server import render_orders, render_positions, render_snapshot, render_trades
 events = decode_batch(open(sys.argv[1], "rb").read()).events
 m = Monitor()
@@ -189,7 +189,7 @@ def test_compiled_and_pure_engines_agree_exactly(tmp_path: Path, seed: int) -> N
     assert compiled.pop("status") == "compiled"
     assert pure.pop("status") == "forced-pure"
     assert compiled.pop("ledger_file").endswith(tuple(_extension_suffixes()))
-    assert pure.pop("ledger_file").endswith("ledger.py")
+    assert pure.pop("ledger_file").endswith("_ledger.py")
     # the stream exercises what it should: trades, fills, rejections, odd cases
     snapshot = pure["snapshot"]
     assert snapshot["trading"]["num_trades"] > 20
@@ -215,11 +215,11 @@ def test_an_edited_source_makes_the_build_stale(tmp_path: Path) -> None:
     require_compiled()
     package = _copy_package(tmp_path)
     assert _native._decide(package) == ("compiled", "every compiled extension matches its source")
-    ledger = package / "monitor" / "ledger.py"
+    ledger = package / "monitor" / "_ledger.py"
     ledger.write_text(ledger.read_text() + "\n# edited\n")
     status, why = _native._decide(package)
     assert status == "stale"
-    assert "algowatch.monitor.ledger" in why
+    assert "algowatch.monitor._ledger" in why
 
 
 def test_a_missing_build_record_or_extension_makes_the_build_stale(tmp_path: Path) -> None:
@@ -228,12 +228,12 @@ def test_a_missing_build_record_or_extension_makes_the_build_stale(tmp_path: Pat
     (package / _native.MANIFEST).unlink()
     assert _native._decide(package)[0] == "stale"
     package = _copy_package(tmp_path / "second")
-    for extension in (package / "monitor").glob("orders.*"):
+    for extension in (package / "monitor").glob("_orders.*"):
         if extension.suffix != ".py":
             extension.unlink()
     status, why = _native._decide(package)
     assert status == "stale"
-    assert "algowatch.monitor.orders" in why
+    assert "algowatch.monitor._orders" in why
 
 
 def test_sources_without_extensions_are_pure(tmp_path: Path) -> None:
@@ -258,11 +258,11 @@ def test_a_stale_build_runs_the_sources_and_says_how_to_rebuild(tmp_path: Path) 
     package = _copy_package(root)
     for shared in PACKAGE.parent.glob("algowatch__mypyc*"):
         shutil.copy2(shared, root / shared.name)
-    ledger = package / "monitor" / "ledger.py"
+    ledger = package / "monitor" / "_ledger.py"
     ledger.write_text(ledger.read_text() + "\nEDITED = True\n")
     env = {k: v for k, v in os.environ.items() if k != _native.PURE_ENV}
     code = (
-        "import algowatch._native as n, algowatch.monitor.ledger as l;"
+        "import algowatch._native as n, algowatch.monitor._ledger as l;"
         "import algowatch.monitor._engine as e;"
         "print(n.STATUS, l.EDITED, l.__file__.endswith('.py'), e.__file__.endswith('.py'))"
     )
@@ -276,4 +276,4 @@ def test_a_stale_build_runs_the_sources_and_says_how_to_rebuild(tmp_path: Path) 
     )
     assert done.stdout.split() == ["stale", "True", "True", "True"]
     assert "uv sync" in done.stderr
-    assert "algowatch.monitor.ledger" in done.stderr
+    assert "algowatch.monitor._ledger" in done.stderr

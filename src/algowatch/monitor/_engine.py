@@ -33,8 +33,8 @@ from algowatch.monitor._types import (
     CounterState,
     LastSeen,
 )
-from algowatch.monitor.ledger import Ledger, TradeRecord
-from algowatch.monitor.orders import OrderState
+from algowatch.monitor._ledger import Ledger, TradeRecord
+from algowatch.monitor._orders import OrderState
 from algowatch.monitor.sessions import SessionCalendar
 from algowatch.settings import MonitorSettings
 

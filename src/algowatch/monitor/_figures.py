@@ -165,7 +165,7 @@ class ExecutionFigures:
 
 @dataclass(frozen=True, slots=True)
 class SignalFigures:
-    """Signal quality of one scope (definitions in :mod:`algowatch.monitor.signals`).
+    """Signal quality of one scope (definitions in :mod:`algowatch.monitor._signals`).
 
     Attributes
     ----------

@@ -3,7 +3,7 @@
 The engine owns this module: it does not import the engine, so there is no import
 cycle, and it reads no private attribute of anything but the scope objects it is
 given. The window-derived signal figures (numpy) are cached on the
-:class:`~algowatch.monitor.signals.SignalStats` until a signal or outcome arrives.
+:class:`~algowatch.monitor._signals.SignalStats` until a signal or outcome arrives.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from algowatch.monitor._figures import (
 
 if TYPE_CHECKING:
     from algowatch.monitor._scope import Scope
-    from algowatch.monitor.ledger import Ledger, TradeRecord
-    from algowatch.monitor.orders import ExecutionStats, OrderState
-    from algowatch.monitor.signals import SignalStats
+    from algowatch.monitor._ledger import Ledger, TradeRecord
+    from algowatch.monitor._orders import ExecutionStats, OrderState
+    from algowatch.monitor._signals import SignalStats
 
 __all__ = ["execution", "order", "positions", "reported", "signals", "trade", "trading"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from algowatch.monitor.ledger import Ledger, TradeStats
-from algowatch.monitor.orders import ExecutionStats
-from algowatch.monitor.signals import SignalStats
+from algowatch.monitor._ledger import Ledger, TradeStats
+from algowatch.monitor._orders import ExecutionStats
+from algowatch.monitor._signals import SignalStats
 from algowatch.settings import MonitorSettings
 
 __all__ = ["Scope"]

@@ -60,7 +60,7 @@ def test_the_check_finds_a_lazy_import_of_the_server() -> None:
 def test_the_engine_package_has_its_modules() -> None:
     """The walk sees the engine's modules (so the next test is not vacuous)."""
     names = {path.relative_to(PACKAGE).as_posix() for path in MODULES}
-    assert {"__init__.py", "_engine.py", "_figures.py", "_readout.py", "ledger.py"} <= names
+    assert {"__init__.py", "_engine.py", "_figures.py", "_readout.py", "_ledger.py"} <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
