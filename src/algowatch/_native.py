@@ -44,6 +44,7 @@ __all__ = ["MODULES", "STATUS", "flag_set", "install", "source_digests"]
 #: The compiled modules, in no particular order (mypyc compiles them as one group).
 MODULES: Final = (
     "algowatch._wire",
+    "algowatch._formulas",
     "algowatch.monitor._histogram",
     "algowatch.monitor._ledger",
     "algowatch.monitor._orders",

@@ -38,6 +38,7 @@ from typing import Any, TextIO
 import orjson
 import structlog
 
+from algowatch import _formulas
 from algowatch.clock import Clock, SystemClock
 from algowatch.events import (
     Error,
@@ -68,7 +69,6 @@ __all__ = [
     "log_signal_outcome",
     "redact",
     "shutdown_logging",
-    "slippage_bps",
 ]
 
 REDACTED = "[REDACTED]"
@@ -333,23 +333,6 @@ def get_logger(name: str = "algowatch", **initial_values: Any) -> Any:
     return structlog.get_logger().bind(logger=name, **initial_values)
 
 
-def slippage_bps(side: str, price: float, arrival_price: float) -> float:
-    """Return the slippage of ``price`` against ``arrival_price`` in bps (positive = worse).
-
-    Examples
-    --------
-    >>> round(slippage_bps("buy", 100.10, 100.0), 6)
-    10.0
-    >>> round(slippage_bps("sell", 100.10, 100.0), 6)
-    -10.0
-    """
-    if arrival_price <= 0:
-        msg = f"arrival_price must be > 0, received {arrival_price!r}"
-        raise ValueError(msg)
-    sign = 1.0 if side == "buy" else -1.0
-    return sign * (price - arrival_price) / arrival_price * 10_000.0
-
-
 _TRADING = "algowatch.trading"
 
 
@@ -402,11 +385,12 @@ def log_order_filled(
 ) -> None:
     """Log a fill with its execution quality.
 
-    ``slippage_bps`` is computed from ``side`` and ``arrival_price`` when not
-    given (positive = unfavourable); ``latency_seconds`` is submit to this fill.
+    ``slippage_bps`` is computed from ``side`` and a positive ``arrival_price`` when
+    not given (positive = unfavourable, as :func:`algowatch.analytics.slippage_bps`);
+    ``latency_seconds`` is submit to this fill.
     """
-    if slippage_bps is None and side is not None and arrival_price:
-        slippage_bps = globals()["slippage_bps"](side, event.price, arrival_price)
+    if slippage_bps is None and side is not None and arrival_price and arrival_price > 0:
+        slippage_bps = _formulas.slippage_bps(_formulas.side_sign(side), event.price, arrival_price)
     (logger or get_logger(_TRADING)).info(
         "order_filled",
         order_id=event.order_id,

@@ -26,7 +26,6 @@ from algowatch.logging import (
     log_signal_outcome,
     redact,
     shutdown_logging,
-    slippage_bps,
 )
 from algowatch.settings import LoggingSettings
 from algowatch.testing import FakeClock
@@ -192,11 +191,20 @@ def test_signal_error_risk_and_kill_switch_loggers(out, factory):
     assert records[3]["logger"] == "algowatch.risk"
 
 
-def test_slippage_bps_sign_convention():
-    assert slippage_bps("buy", 101.0, 100.0) == pytest.approx(100.0)
-    assert slippage_bps("sell", 101.0, 100.0) == pytest.approx(-100.0)
-    with pytest.raises(ValueError, match=r"arrival_price must be > 0, received 0\.0"):
-        slippage_bps("buy", 1.0, 0.0)
+def test_order_filled_slippage_given_a_sell_or_no_usable_arrival_price(out, factory):
+    """A sell filled above arrival is favourable (negative bps); no positive arrival, no bps."""
+    fill = factory.filled("o1", 1, 101.0)
+    log_order_filled(fill, side="sell", arrival_price=100.0)
+    log_order_filled(fill, side="buy", arrival_price=100.0)
+    log_order_filled(fill, side="buy", arrival_price=0.0)
+    log_order_filled(fill, side="buy")
+    # hand-worked: (101 - 100) / 100 * 10_000 = 100 bps, a cost for a buy, a gain for a sell
+    assert [r["slippage_bps"] for r in _lines(out)] == [
+        pytest.approx(-100.0),
+        pytest.approx(100.0),
+        None,
+        None,
+    ]
 
 
 def test_console_format_renders_text(clock):

@@ -3,8 +3,11 @@
 No I/O, no logging, no clock and no global state. Batch forms live in
 :mod:`~algowatch.analytics.returns`, :mod:`~algowatch.analytics.trades`,
 :mod:`~algowatch.analytics.execution` and :mod:`~algowatch.analytics.signals`;
-the incremental forms a live monitor uses are in
-:mod:`~algowatch.analytics.streaming` and agree with the batch forms.
+incremental forms for live loops are in :mod:`~algowatch.analytics.streaming`
+and agree with the batch forms. The scalar formulas the engine shares with
+these functions (slippage, implementation shortfall, spread and impact, profit
+factor, drawdown) have one home, ``algowatch._formulas``: the public functions
+here validate their inputs and call it.
 Definitions and tolerances follow ``ANALYTICS.md`` and are documented in
 ``docs/metrics.md``.
 """

@@ -120,16 +120,6 @@ def signed_sums(data: FloatArray, scale: float) -> tuple[float, float]:
         return float(scaled[scaled > 0.0].sum()), float(scaled[scaled < 0.0].sum())
 
 
-def divide(numerator: float, denominator: float) -> float:
-    # x/0 is ±inf with the sign of x (the sign of a zero denominator, often a
-    # negated empty sum, carries no meaning here), 0/0 is NaN; no warnings.
-    if denominator == 0.0:
-        if numerator == 0.0 or math.isnan(numerator):
-            return math.nan
-        return math.copysign(math.inf, numerator)
-    return numerator / denominator
-
-
 # Sum of products without BLAS: numpy.dot hands 1-D float64 vectors to a
 # multi-threaded BLAS, which on a busy 2-core machine is 20x slower than einsum's
 # vectorised loop for the sizes used here.

@@ -13,10 +13,10 @@ from typing import Literal
 
 import numpy as np
 
+from algowatch._formulas import divide
 from algowatch.analytics._common import (
     LOG_MAX,
     FloatArray,
-    divide,
     dot,
     normal_density,
     normal_quantile,

@@ -13,6 +13,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from algowatch import _formulas
+
 __all__ = [
     "ImplementationShortfall",
     "implementation_shortfall",
@@ -25,7 +27,6 @@ __all__ = [
 ]
 
 Side = Literal["buy", "sell"]
-_BPS = 1e4
 
 
 def normalize_side(side: str) -> Side:
@@ -67,7 +68,7 @@ def side_sign(side: str) -> float:
     >>> side_sign("Sell")
     -1.0
     """
-    return 1.0 if normalize_side(side) == "buy" else -1.0
+    return _formulas.side_sign(normalize_side(side))
 
 
 def _price(name: str, value: float) -> float:
@@ -107,7 +108,7 @@ def slippage_bps(side: str, fill_price: float, benchmark_price: float) -> float:
     sign = side_sign(side)
     fill = _price("fill_price", fill_price)
     benchmark = _price("benchmark_price", benchmark_price)
-    return sign * (fill - benchmark) / benchmark * _BPS
+    return _formulas.slippage_bps(sign, fill, benchmark)
 
 
 def vwap_deviation_bps(side: str, average_fill_price: float, interval_vwap: float) -> float:
@@ -126,7 +127,7 @@ def vwap_deviation_bps(side: str, average_fill_price: float, interval_vwap: floa
     sign = side_sign(side)
     fill = _price("average_fill_price", average_fill_price)
     vwap = _price("interval_vwap", interval_vwap)
-    return sign * (fill - vwap) / vwap * _BPS
+    return _formulas.slippage_bps(sign, fill, vwap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,20 +230,23 @@ def implementation_shortfall(
     if not (math.isfinite(fees) and fees >= 0):
         msg = f"fees must be a finite number >= 0, received {fees!r}"
         raise ValueError(msg)
-    execution_cost = 0.0
+    fill_notional = 0.0
     if filled_quantity > 0:
-        fill = _price("average_fill_price", average_fill_price)
-        execution_cost = sign * (fill - decision) * filled_quantity
-    opportunity_cost = sign * (last - decision) * (quantity - filled_quantity)
-    total = execution_cost + opportunity_cost + fees
+        fill_notional = _price("average_fill_price", average_fill_price) * filled_quantity
+    # the engine's formulas, on the notional the engine accumulates from the fills
+    total = _formulas.implementation_shortfall(
+        sign, decision, quantity, filled_quantity, fill_notional, fees, last
+    )
     notional = decision * quantity
     return ImplementationShortfall(
-        execution_cost=execution_cost,
-        opportunity_cost=opportunity_cost,
+        execution_cost=_formulas.execution_cost(sign, fill_notional, decision, filled_quantity),
+        opportunity_cost=_formulas.opportunity_cost(
+            sign, last, decision, quantity - filled_quantity
+        ),
         fees=float(fees),
         total=total,
         decision_notional=notional,
-        total_bps=total / notional * _BPS,
+        total_bps=total / notional * _formulas.BPS,
     )
 
 
@@ -287,7 +291,7 @@ def realized_spread_bps(
     fill = _price("fill_price", fill_price)
     mid = _price("mid_at_fill", mid_at_fill)
     later = _price("mid_after", mid_after)
-    return 2.0 * sign * (fill - later) / mid * _BPS
+    return 2.0 * _formulas.half_realized_spread_bps(sign, fill, mid, later)
 
 
 def price_impact_bps(side: str, mid_at_fill: float, mid_after: float) -> float:
@@ -306,4 +310,4 @@ def price_impact_bps(side: str, mid_at_fill: float, mid_after: float) -> float:
     sign = side_sign(side)
     mid = _price("mid_at_fill", mid_at_fill)
     later = _price("mid_after", mid_after)
-    return 2.0 * sign * (later - mid) / mid * _BPS
+    return 2.0 * _formulas.half_price_impact_bps(sign, mid, later)

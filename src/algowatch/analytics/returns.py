@@ -31,13 +31,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from algowatch._formulas import divide
 from algowatch.analytics import _returns as _k
 from algowatch.analytics._common import (
     ArrayLike,
     check_confidence,
     check_periods,
     clean,
-    divide,
     linear_percentile,
 )
 from algowatch.analytics._common import (

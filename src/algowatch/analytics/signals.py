@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from algowatch.analytics._common import LOG_MAX, ArrayLike, FloatArray, clean, divide, scale_of
+from algowatch._formulas import divide
+from algowatch.analytics._common import LOG_MAX, ArrayLike, FloatArray, clean, scale_of
 from algowatch.analytics._common import dot as _dot
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Incremental forms of the return metrics, for a live monitor.
+"""Incremental forms of the return metrics, for live loops.
 
 Each class takes one observation per :meth:`update` call and keeps the
 metric current in O(1) or O(log n) time, agreeing with the batch function of
@@ -23,7 +23,8 @@ import math
 from collections import deque
 from math import isnan
 
-from algowatch.analytics._common import check_confidence, check_periods, divide
+from algowatch._formulas import divide, drawdown
+from algowatch.analytics._common import check_confidence, check_periods
 
 __all__ = ["DrawdownTracker", "RollingReturns", "RunningMoments"]
 
@@ -87,8 +88,8 @@ class DrawdownTracker:
             return self._current
         self._value = value
         self._high = max(self._high, value)
-        high = self._high
-        current = value / high - 1.0 if high > 0.0 else math.nan
+        # the engine's drawdown (a positive fraction), negated; 0.0 - x keeps +0.0 at the top
+        current = 0.0 - drawdown(self._high, value)
         self._current = current
         self._max_drawdown = min(self._max_drawdown, current)
         return current

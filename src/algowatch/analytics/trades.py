@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from algowatch import _formulas
 from algowatch.analytics._common import (
     ArrayLike,
     FloatArray,
     clean,
-    divide,
     mean,
     scale_of,
     signed_sums,
@@ -100,7 +100,7 @@ def profit_factor(pnl: ArrayLike) -> float:
     Only scratch trades (P&L exactly 0) give NaN, not 0.0: a profit factor of
     0 would read as "every trade lost", and no profit over no loss is
     undefined (``ANALYTICS.md``). The engine's snapshot field
-    ``profit_factor`` uses this same function's rule.
+    ``profit_factor`` uses the same scalar formula.
 
     Examples
     --------
@@ -115,7 +115,7 @@ def profit_factor(pnl: ArrayLike) -> float:
     if len(data) == 0:
         return math.nan
     profit, loss = _profit_and_loss(data)
-    return divide(profit, loss)
+    return _formulas.profit_factor(profit, loss)
 
 
 def average_win(pnl: ArrayLike) -> float:
@@ -260,7 +260,7 @@ def trade_summary(pnl: ArrayLike) -> TradeSummary:
     return TradeSummary(
         num_trades=n,
         win_rate=len(wins) / n,
-        profit_factor=divide(profit, loss),
+        profit_factor=_formulas.profit_factor(profit, loss),
         average_win=avg_win,
         average_loss=avg_loss,
         largest_win=float(wins.max()) if len(wins) else nan,

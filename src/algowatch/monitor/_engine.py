@@ -13,6 +13,7 @@ from typing import Any, Final
 from mypy_extensions import mypyc_attr
 
 from algowatch import events as ev
+from algowatch._formulas import half_price_impact_bps, half_realized_spread_bps
 from algowatch.analytics.returns import ReturnsSummary, summary
 from algowatch.clock import Clock
 from algowatch.monitor import _readout
@@ -23,6 +24,8 @@ from algowatch.monitor._figures import (
     TradeFigures,
 )
 from algowatch.monitor._histogram import Histogram
+from algowatch.monitor._ledger import Ledger, TradeRecord
+from algowatch.monitor._orders import OrderState
 from algowatch.monitor._scope import Scope
 from algowatch.monitor._types import (
     ACK_LATENCY_BOUNDS,
@@ -33,8 +36,6 @@ from algowatch.monitor._types import (
     CounterState,
     LastSeen,
 )
-from algowatch.monitor._ledger import Ledger, TradeRecord
-from algowatch.monitor._orders import OrderState
 from algowatch.monitor.sessions import SessionCalendar
 from algowatch.settings import MonitorSettings
 
@@ -494,8 +495,8 @@ class Monitor:
         while queue and queue[0][0] <= ts:
             _, sign, price, mid0, notional, scopes = queue.popleft()
             self._pending_count -= 1
-            spread = sign * (price - mid) / mid0 * 1e4
-            impact = sign * (mid - mid0) / mid0 * 1e4
+            spread = half_realized_spread_bps(sign, price, mid0, mid)
+            impact = half_price_impact_bps(sign, mid0, mid)
             for scope in scopes:
                 if scope.shared:
                     continue
@@ -594,7 +595,7 @@ class Monitor:
 
     def _record_equity(self, ts: int, ledger: Ledger) -> None:
         # one point per interval (the last equity seen in it); the deque bounds the history
-        equity = ledger.starting_capital + ledger.realized + ledger.market_value - ledger.cost
+        equity = ledger.equity()
         bucket = ts // self._curve_ns
         if self._curve_open:
             if bucket == self._curve_bucket:

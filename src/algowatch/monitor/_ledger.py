@@ -28,6 +28,8 @@ from collections import deque
 
 from mypy_extensions import mypyc_attr
 
+from algowatch._formulas import drawdown
+
 __all__ = ["Ledger", "Lot", "Position", "TradeRecord", "TradeStats"]
 
 # Quantities are floats; a remainder this small relative to the quantity is zero.
@@ -134,23 +136,28 @@ class Ledger:
     # ----------------------------------------------------------------- equity
 
     def equity(self) -> float:
-        """Return mark-to-market equity (incremental form, as used for drawdown)."""
+        """Return mark-to-market equity from the running sums (the hot path's form).
+
+        The figures recompute the unrealized P&L exactly (:meth:`unrealized`); the two
+        agree up to rounding.
+        """
         return self.starting_capital + self.realized + self.market_value - self.cost
 
     def update_drawdown(self) -> None:
         """Move the high-water mark and the maximum drawdown to the current equity."""
-        equity = self.starting_capital + self.realized + self.market_value - self.cost
+        equity = self.equity()
         if equity > self.high_water_mark:
             self.high_water_mark = equity
-        elif self.high_water_mark > 0.0:
-            drawdown = (self.high_water_mark - equity) / self.high_water_mark
-            self.max_drawdown = max(self.max_drawdown, drawdown)
+        else:
+            current = drawdown(self.high_water_mark, equity)
+            # max() keeps the maximum when current is NaN (no positive high-water mark)
+            self.max_drawdown = max(self.max_drawdown, current)
 
     def current_drawdown(self) -> float:
         """Return the current drawdown as a positive fraction of the high-water mark."""
-        if self.high_water_mark <= 0.0:
-            return math.nan
-        return max(0.0, (self.high_water_mark - self.equity()) / self.high_water_mark)
+        current = drawdown(self.high_water_mark, self.equity())
+        # clamp at 0 (equity above the mark until the next update); NaN stays NaN
+        return current if current > 0.0 or current != current else 0.0  # noqa: PLR0124
 
     def reprice(self, symbol: str, old: float, new: float) -> None:
         """Apply a new mark for ``symbol`` (``old`` was the previous price)."""
@@ -287,12 +294,7 @@ class Ledger:
             self.market_value += quantity * mark
             if not position.lots:
                 del self.positions[key]
-        equity = self.starting_capital + self.realized + self.market_value - self.cost
-        if equity > self.high_water_mark:
-            self.high_water_mark = equity
-        elif self.high_water_mark > 0.0:
-            drawdown = (self.high_water_mark - equity) / self.high_water_mark
-            self.max_drawdown = max(self.max_drawdown, drawdown)
+        self.update_drawdown()
         return realized
 
     # ----------------------------------------------------------------- views

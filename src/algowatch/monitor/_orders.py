@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
 
+from algowatch._formulas import execution_cost, implementation_shortfall, slippage_bps
+
 if TYPE_CHECKING:
     from algowatch.monitor._scope import Scope  # imports this module: typing only
 
@@ -176,7 +178,7 @@ class OrderState:
         """Return slippage of the fills against the arrival price in bps (NaN if unknown)."""
         if not self.filled or not self.arrival:
             return math.nan
-        return self.sign * (self.notional / self.filled - self.arrival) / self.arrival * 1e4
+        return slippage_bps(self.sign, self.notional / self.filled, self.arrival)
 
     def fold(  # noqa: PLR0912 - one pass per finished order, hot path
         self, scopes: tuple[Scope, ...], last_price: float | None
@@ -200,18 +202,22 @@ class OrderState:
         if filled:
             arrival = self.arrival
             if arrival:
-                slippage = sign * (notional / filled - arrival) / arrival * 1e4
-                slippage_cost = sign * (notional - arrival * filled)
+                slippage = slippage_bps(sign, notional / filled, arrival)
+                slippage_cost = execution_cost(sign, notional, arrival, filled)
             if self.vwap_quantity:
                 benchmark = self.vwap_notional / self.vwap_quantity
-                vwap_bps = sign * (notional / filled - benchmark) / benchmark * 1e4
+                vwap_bps = slippage_bps(sign, notional / filled, benchmark)
         decision = self.decision
         if decision and status != "rejected":
-            # Perold: execution cost + opportunity cost of the unfilled part + explicit fees
-            shortfall = sign * (notional - decision * filled) + self.fees
-            unfilled = self.quantity - filled
-            if unfilled > 0.0 and last_price is not None:
-                shortfall += sign * (last_price - decision) * unfilled
+            shortfall = implementation_shortfall(
+                sign,
+                decision,
+                self.quantity,
+                filled,
+                notional,
+                self.fees,
+                math.nan if last_price is None else last_price,
+            )
         for scope in scopes:
             if scope.shared:
                 continue

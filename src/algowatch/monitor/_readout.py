@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from algowatch._formulas import profit_factor
 from algowatch.analytics import signals as signal_metrics
 from algowatch.analytics.returns import ReturnsSummary
 from algowatch.monitor._figures import (
@@ -26,9 +27,9 @@ from algowatch.monitor._figures import (
 )
 
 if TYPE_CHECKING:
-    from algowatch.monitor._scope import Scope
     from algowatch.monitor._ledger import Ledger, TradeRecord
     from algowatch.monitor._orders import ExecutionStats, OrderState
+    from algowatch.monitor._scope import Scope
     from algowatch.monitor._signals import SignalStats
 
 __all__ = ["execution", "order", "positions", "reported", "signals", "trade", "trading"]
@@ -84,13 +85,6 @@ def trading(
         portfolio_value = reported_equity
         buying_power = math.nan if reported_power is None else reported_power
         gap = reported_equity - equity
-    if not trades.count:
-        profit_factor = math.nan
-    elif trades.gross_loss:
-        profit_factor = trades.gross_profit / -trades.gross_loss
-    else:
-        # no loss: +inf with profit, NaN (0/0) with only scratch trades, as analytics.profit_factor
-        profit_factor = math.inf if trades.gross_profit > 0 else math.nan
     return TradingFigures(
         realized_pnl=realized,
         unrealized_pnl=unrealized,
@@ -108,7 +102,7 @@ def trading(
         trades_today=ledger.trades_today if today else 0,
         trades=trades.count,
         win_rate=_ratio(trades.wins, trades.count),
-        profit_factor=profit_factor,
+        profit_factor=profit_factor(trades.gross_profit, -trades.gross_loss),
         average_win=_ratio(trades.gross_profit, trades.wins),
         average_loss=_ratio(trades.gross_loss, trades.losses),
         largest_win=trades.largest_win,
