@@ -51,6 +51,10 @@ MODULES: Final = (
     "algowatch.monitor._signals",
     "algowatch.monitor._figures",
     "algowatch.monitor._scope",
+    "algowatch.monitor._bounded",
+    "algowatch.monitor._curve",
+    "algowatch.monitor._impact",
+    "algowatch.monitor._state",
     "algowatch.monitor._engine",
 )
 #: The build's record of the sources it compiled, next to this file.

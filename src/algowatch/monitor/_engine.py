@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
-from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any, Final
@@ -13,8 +12,6 @@ from typing import Any, Final
 from mypy_extensions import mypyc_attr
 
 from algowatch import events as ev
-from algowatch._formulas import half_price_impact_bps, half_realized_spread_bps
-from algowatch.analytics.returns import ReturnsSummary, summary
 from algowatch.clock import Clock
 from algowatch.monitor import _readout
 from algowatch.monitor._figures import (
@@ -23,57 +20,24 @@ from algowatch.monitor._figures import (
     ScopeFigures,
     TradeFigures,
 )
-from algowatch.monitor._histogram import Histogram
-from algowatch.monitor._ledger import Ledger, TradeRecord
 from algowatch.monitor._orders import OrderState
 from algowatch.monitor._scope import Scope
-from algowatch.monitor._types import (
-    ACK_LATENCY_BOUNDS,
-    MARKET_DATA_LATENCY_BOUNDS,
-    ORDER_LATENCY_BOUNDS,
-    SIGNAL_GENERATION_BOUNDS,
-    SLIPPAGE_BPS_BOUNDS,
-    CounterState,
-    LastSeen,
-)
-from algowatch.monitor.sessions import SessionCalendar
+from algowatch.monitor._state import EngineState
 from algowatch.settings import MonitorSettings
 
 __all__ = ["Monitor"]
 
 _NS = 1_000_000_000
-_OTHER = "other"
 _TERMINAL_STATUSES = ("filled", "rejected", "canceled", "partially_filled")
 _FILL_TOLERANCE = 1e-9
 _MARK: Final = ev.Mark
 _FILLED: Final = ev.OrderFilled
 _SUBMITTED: Final = ev.OrderSubmitted
 _ACKNOWLEDGED: Final = ev.OrderAcknowledged
-# a fill awaiting its impact horizon: (due ts, side sign, price, mid at fill, notional, scopes)
-_Pending = tuple[int, float, float, float, float, tuple[Scope, ...]]
-
-
-class _Folder:
-    # bounded label set: the first `limit` names are kept, later ones become "other"
-    __slots__ = ("folded", "limit", "names")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.names: set[str] = set()
-        self.folded = 0
-
-    def __call__(self, name: str) -> str:
-        if name in self.names:
-            return name
-        if len(self.names) < self.limit:
-            self.names.add(name)
-            return name
-        self.folded += 1
-        return _OTHER
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # tests and users may subclass it
-class Monitor:
+class Monitor(EngineState):
     """The engine: positions, P&L, orders and signals from a stream of events.
 
     Synchronous, single-threaded and free of I/O. Events are applied in the
@@ -106,57 +70,7 @@ class Monitor:
     def __init__(
         self, settings: MonitorSettings | None = None, *, clock: Clock | None = None
     ) -> None:
-        self.settings = settings = settings if settings is not None else MonitorSettings()
-        self._clock = clock
-        self._calendar = SessionCalendar(settings.session_timezone, settings.session_start)
-        self._prices: dict[str, float] = {}
-        self._mids: dict[str, float] = {}
-        self._marked: set[str] = set()
-        self._mark_labels: dict[str, str] = {}
-        self._known_symbols: set[str] = set()
-        self._holders: dict[str, dict[Scope, None]] = {}
-        self._overall = Scope("portfolio", "portfolio", settings, self._prices)
-        self._strategies: dict[str, Scope] = {}
-        self._accounts: dict[str, Scope] = {}
-        self._scope_cache: dict[tuple[str, str], tuple[Scope, ...]] = {}
-        self._open: dict[str, OrderState] = {}
-        # recently finished orders, oldest first; the deque gives the eviction order cheaply
-        self._finished: dict[str, OrderState] = {}
-        self._finished_ids: deque[str] = deque()
-        self._signals: OrderedDict[str, tuple[str, tuple[Scope, ...]]] = OrderedDict()
-        self._seen: set[str] = set()
-        # the last max_event_ids ids in a ring, to forget the oldest (a list: no method calls)
-        self._seen_ring: list[str] = []
-        self._seen_next = 0
-        self._trades: deque[TradeRecord] = deque(maxlen=settings.max_recent_trades)
-        self._pending_impact: dict[str, deque[_Pending]] = {}
-        self._pending_count = 0
-        self._impact_ns = round(settings.impact_horizon_seconds * _NS)
-        # the equity curve: closed points in the deque, the open interval's point in fields
-        self._equity_curve: deque[tuple[int, float]] = deque(
-            maxlen=max(0, settings.equity_curve_points - 1)
-        )
-        self._curve_ns = max(1, round(settings.equity_curve_interval_seconds * _NS))
-        self._curve_open = False
-        self._curve_bucket = 0
-        self._curve_ts = 0
-        self._curve_equity = 0.0
-        self._accounts_reported: dict[str, tuple[float, float | None, float | None, int]] = {}
-        self._init_counters(settings)
-        self._mark_seen: dict[str, int] = {}
-        self._heartbeats: dict[str, int] = {}
-        self._last_order_ts: int | None = None
-        self._last_event_ts: int | None = None
-        self._session_start: int | None = None
-        self._session_end: int | None = None
-        self._events_applied = 0
-        # bumped by every apply (a duplicate changes the anomaly counts too): the figures
-        # are cached per version
-        self._version = 0
-        self._figures_cache: tuple[int, bool, MonitorFigures] | None = None
-        self._summaries: dict[Scope, tuple[Ledger, int, ReturnsSummary]] = {}
-        self._max_event_ids = settings.max_event_ids
-        self._max_recent_orders = settings.max_recent_orders
+        super().__init__(settings if settings is not None else MonitorSettings(), clock)
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.OrderSubmitted: self._on_submitted,
             ev.OrderAcknowledged: self._on_acknowledged,
@@ -170,31 +84,14 @@ class Monitor:
             ev.Error: self._on_error,
             ev.Heartbeat: self._on_heartbeat,
         }
-        self._tags: dict[type, str] = {
+        self._tags = {
             cls: str(cls.__struct_config__.tag)  # type: ignore[attr-defined]
             for cls in self._handlers
         }
 
-    def _init_counters(self, settings: MonitorSettings) -> None:
-        # labels (bounded cardinality), counters and histograms for the Prometheus view
-        self._symbol_labels = _Folder(settings.max_symbols)
-        self._strategy_labels = _Folder(settings.max_strategies)
-        self._account_labels = _Folder(settings.max_accounts)
-        self._other_labels = _Folder(settings.max_symbols)
-        self._order_counts: dict[tuple[str, str, str, str], int] = {}
-        self._signal_counts: dict[tuple[str, str], int] = {}
-        self._error_counts: dict[tuple[str, str], int] = {}
-        self._event_counts: dict[type, int] = {}
-        self._anomalies: dict[str, int] = {}
-        self._order_latency = Histogram(ORDER_LATENCY_BOUNDS)
-        self._ack_latency = Histogram(ACK_LATENCY_BOUNDS)
-        self._signal_generation = Histogram(SIGNAL_GENERATION_BOUNDS)
-        self._slippage = Histogram(SLIPPAGE_BPS_BOUNDS)
-        self._market_data_latency = Histogram(MARKET_DATA_LATENCY_BOUNDS)
-
     # ------------------------------------------------------------------ applying
 
-    def apply(self, event: ev.Event) -> bool:  # noqa: PLR0912 - hot path in one frame
+    def apply(self, event: ev.Event) -> bool:
         """Apply one event; return False if its ``event_id`` was seen before (ignored).
 
         Odd streams never raise: they are counted in ``anomalies``. The engine
@@ -203,22 +100,9 @@ class Monitor:
         """
         self._version += 1
         event_id = event.event_id
-        if event_id is not None:
-            seen = self._seen
-            if event_id in seen:
-                self._anomaly("duplicate_event_id")
-                return False
-            seen.add(event_id)
-            ring = self._seen_ring
-            if len(ring) < self._max_event_ids:
-                ring.append(event_id)
-            elif ring:
-                slot = self._seen_next
-                seen.discard(ring[slot])
-                ring[slot] = event_id
-                self._seen_next = slot + 1 if slot + 1 < len(ring) else 0
-            else:  # max_event_ids = 0: remember nothing
-                seen.discard(event_id)
+        if event_id is not None and not self._event_ids.add(event_id):
+            self._anomaly("duplicate_event_id")
+            return False
         ts = event.ts
         last = self._last_event_ts
         if last is None:
@@ -459,10 +343,17 @@ class Monitor:
                     if scope is overall:
                         self._trades.append(trade)
                 closed.clear()
-        self._record_equity(ts, overall.ledger)
+        self._equity_curve.record(ts, overall.ledger.equity())
         mid = self._mids.get(symbol)
-        if mid is not None and self._impact_ns >= 0:
-            self._schedule_impact(order, ts, price, mid, quantity * price)
+        impact = self._impact
+        if (
+            mid is not None
+            and impact.horizon_ns >= 0
+            and not impact.schedule(
+                symbol, ts, order.sign, price, mid, quantity * price, order.scopes
+            )
+        ):
+            self._anomaly("impact_measurement_dropped")
         self._last_order_ts = ts
         if late:
             return
@@ -471,41 +362,6 @@ class Monitor:
             self._finish(order)
         else:
             order.status = "partially_filled"
-
-    def _schedule_impact(
-        self, order: OrderState, ts: int, price: float, mid: float, notional: float
-    ) -> None:
-        symbol = order.symbol
-        queue = self._pending_impact.get(symbol)
-        if queue is None:
-            queue = self._pending_impact[symbol] = deque()
-        queue.append((ts + self._impact_ns, order.sign, price, mid, notional, order.scopes))
-        self._pending_count += 1
-        if self._pending_count > self.settings.max_pending_impact:
-            # drop the oldest pending measurement of the busiest symbol
-            busiest = max(self._pending_impact.values(), key=len)
-            busiest.popleft()
-            self._pending_count -= 1
-            self._anomaly("impact_measurement_dropped")
-
-    def _resolve_impact(self, symbol: str, ts: int, mid: float) -> None:
-        queue = self._pending_impact.get(symbol)
-        if not queue:
-            return
-        while queue and queue[0][0] <= ts:
-            _, sign, price, mid0, notional, scopes = queue.popleft()
-            self._pending_count -= 1
-            spread = half_realized_spread_bps(sign, price, mid0, mid)
-            impact = half_price_impact_bps(sign, mid0, mid)
-            for scope in scopes:
-                if scope.shared:
-                    continue
-                stats = scope.execution
-                stats.spread_sum += spread * notional
-                stats.impact_sum += impact * notional
-                stats.impact_notional += notional
-        if not queue:
-            del self._pending_impact[symbol]
 
     def _terminal(self, order_id: str, status: str, what: str, ts: int) -> None:
         order = self._late(order_id, what)
@@ -576,7 +432,7 @@ class Monitor:
         bid, ask = event.bid, event.ask
         mid = (bid + ask) / 2.0 if bid is not None and ask is not None else event.price
         self._mids[symbol] = mid
-        self._record_equity(ts, self._overall.ledger)
+        self._equity_curve.record(ts, self._overall.ledger.equity())
         if event.exchange_ts is not None:
             latency = (ts - event.exchange_ts) / _NS
             if latency < 0:
@@ -590,33 +446,8 @@ class Monitor:
                     stats.market_data_sum += latency
                     stats.market_data_count += 1
         self._mark_seen[self._mark_labels.get(symbol) or self._symbol_labels(symbol)] = ts
-        if symbol in self._pending_impact:
-            self._resolve_impact(symbol, ts, mid)
-
-    def _record_equity(self, ts: int, ledger: Ledger) -> None:
-        # one point per interval (the last equity seen in it); the deque bounds the history
-        equity = ledger.equity()
-        bucket = ts // self._curve_ns
-        if self._curve_open:
-            if bucket == self._curve_bucket:
-                if ts >= self._curve_ts:
-                    self._curve_ts = ts
-                    self._curve_equity = equity
-                return
-            self._equity_curve.append((self._curve_ts, self._curve_equity))
-        self._curve_open = True
-        self._curve_bucket = bucket
-        self._curve_ts = ts
-        self._curve_equity = equity
-
-    def _equity_points(self) -> list[tuple[int, float]]:
-        # the curve, oldest first: the deque holds at most equity_curve_points - 1 closed points
-        if self.settings.equity_curve_points <= 0:
-            return []
-        points = list(self._equity_curve)
-        if self._curve_open:
-            points.append((self._curve_ts, self._curve_equity))
-        return points
+        if symbol in self._impact.queues:
+            self._impact.resolve(symbol, ts, mid)
 
     # ------------------------------------------------------------------ signals, misc
 
@@ -669,34 +500,6 @@ class Monitor:
 
     # ------------------------------------------------------------------ views
 
-    def counters(self) -> CounterState:
-        """Return every counter and histogram as plain numbers (copies)."""
-        return CounterState(
-            orders=dict(self._order_counts),
-            signals=dict(self._signal_counts),
-            errors=dict(self._error_counts),
-            events={self._tags[kind]: n for kind, n in self._event_counts.items()},
-            anomalies=dict(self._anomalies),
-            folded_labels=self._symbol_labels.folded
-            + self._strategy_labels.folded
-            + self._account_labels.folded
-            + self._other_labels.folded,
-            order_latency_seconds=self._order_latency.data(),
-            ack_latency_seconds=self._ack_latency.data(),
-            signal_generation_seconds=self._signal_generation.data(),
-            slippage_bps=self._slippage.data(),
-            market_data_latency_seconds=self._market_data_latency.data(),
-        )
-
-    def last_seen(self) -> LastSeen:
-        """Return when each source was last heard of, in event time."""
-        return LastSeen(
-            marks=dict(self._mark_seen),
-            heartbeats=dict(self._heartbeats),
-            last_order_ts=self._last_order_ts,
-            last_event_ts=self._last_event_ts,
-        )
-
     def figures(self) -> MonitorFigures:
         """Return the whole state as frozen, typed figures in base units.
 
@@ -737,30 +540,11 @@ class Monitor:
             return True
         return self._clock.time_ns() < end
 
-    def _summary(self, scope: Scope) -> ReturnsSummary:
-        # the session returns change only when a session closes: keep their summary till then
-        ledger = scope.ledger
-        cached = self._summaries.get(scope)
-        if cached is None or cached[0] is not ledger or cached[1] != ledger.sessions_closed:
-            settings = self.settings
-            result = summary(
-                list(ledger.session_returns),
-                risk_free=settings.risk_free,
-                periods_per_year=settings.periods_per_year,
-                confidence=0.95,
-            )
-            cached = self._summaries[scope] = (ledger, ledger.sessions_closed, result)
-        return cached[2]
-
     def _scope_figures(self, scope: Scope, today: bool) -> ScopeFigures:
+        summary = _readout.returns_summary(scope, self.settings, self._summaries)
         open_orders = self._overall.open_orders if scope.shared else scope.open_orders
-        account = _readout.reported(scope, self._accounts_reported)
-        return ScopeFigures(
-            trading=_readout.trading(
-                scope, self._prices, self._summary(scope), account, today=today
-            ),
-            execution=_readout.execution(scope.execution, open_orders),
-            signals=_readout.signals(scope.signals),
+        return _readout.scope_figures(
+            scope, self._prices, summary, self._accounts_reported, open_orders, today=today
         )
 
     def _build(self, now: int | None, today: bool) -> MonitorFigures:
@@ -788,7 +572,7 @@ class Monitor:
             positions=_readout.positions(
                 self._overall.ledger, self._prices, self._symbol_labels.names
             ),
-            equity_curve=tuple(self._equity_points()),
+            equity_curve=tuple(self._equity_curve.points()),
             anomalies=MappingProxyType(dict(sorted(self._anomalies.items()))),
         )
 

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from algowatch._formulas import profit_factor
+from algowatch.analytics import returns as return_metrics
 from algowatch.analytics import signals as signal_metrics
 from algowatch.analytics.returns import ReturnsSummary
 from algowatch.monitor._figures import (
     ExecutionFigures,
     OrderFigures,
     PositionFigures,
+    ScopeFigures,
     SignalFigures,
     TradeFigures,
     TradingFigures,
@@ -31,8 +33,19 @@ if TYPE_CHECKING:
     from algowatch.monitor._orders import ExecutionStats, OrderState
     from algowatch.monitor._scope import Scope
     from algowatch.monitor._signals import SignalStats
+    from algowatch.settings import MonitorSettings
 
-__all__ = ["execution", "order", "positions", "reported", "signals", "trade", "trading"]
+__all__ = [
+    "execution",
+    "order",
+    "positions",
+    "reported",
+    "returns_summary",
+    "scope_figures",
+    "signals",
+    "trade",
+    "trading",
+]
 
 _OTHER = "other"
 # an account event's (equity, cash, buying power, ts)
@@ -56,6 +69,47 @@ def reported(scope: Scope, accounts: Mapping[str, Reported]) -> tuple[float, flo
     equity = math.fsum(entry[0] for entry in accounts.values())
     powers = [entry[2] for entry in accounts.values() if entry[2] is not None]
     return equity, (math.fsum(powers) if powers else None)
+
+
+def returns_summary(
+    scope: Scope,
+    settings: MonitorSettings,
+    cache: dict[Scope, tuple[Ledger, int, ReturnsSummary]],
+) -> ReturnsSummary:
+    """Return the summary of ``scope``'s session returns (kept in ``cache`` until a session closes).
+
+    The session returns change only when a session closes, so the numpy summary is
+    computed once per session and scope, not on every read.
+    """
+    ledger = scope.ledger
+    cached = cache.get(scope)
+    if cached is None or cached[0] is not ledger or cached[1] != ledger.sessions_closed:
+        result = return_metrics.summary(
+            list(ledger.session_returns),
+            risk_free=settings.risk_free,
+            periods_per_year=settings.periods_per_year,
+            confidence=0.95,
+        )
+        cached = cache[scope] = (ledger, ledger.sessions_closed, result)
+    return cached[2]
+
+
+def scope_figures(
+    scope: Scope,
+    prices: dict[str, float],
+    summary: ReturnsSummary,
+    accounts: Mapping[str, Reported],
+    open_orders: int,
+    *,
+    today: bool,
+) -> ScopeFigures:
+    """Return the trading, execution and signal figures of ``scope``."""
+    account = reported(scope, accounts)
+    return ScopeFigures(
+        trading=trading(scope, prices, summary, account, today=today),
+        execution=execution(scope.execution, open_orders),
+        signals=signals(scope.signals),
+    )
 
 
 def trading(

@@ -183,10 +183,10 @@ def test_memory_stays_bounded_on_a_long_stream():
             ]
         )  # never finishes
     assert len(m._finished) == 50
-    assert len(m._seen) == 100
+    assert len(m._event_ids.seen) == 100
     assert len(m._trades) == 20
     assert len(m._open) == 30
-    assert len(m._equity_points()) == 10
+    assert len(m._equity_curve.points()) == 10
     assert len(render_orders(m.order_figures(limit=1_000))) == 80
     assert len(render_trades(m.trade_figures(limit=1_000))) == 20
     snap = render_snapshot(m.figures())
