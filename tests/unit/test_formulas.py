@@ -130,3 +130,20 @@ def test_engine_and_analytics_agree_on_one_order() -> None:
     weights = [100 * 49.95, 100 * 49.90]
     weighted = sum(s * w for s, w in zip(spreads, weights, strict=True)) / sum(weights)
     assert execution.realized_spread_bps == pytest.approx(weighted, rel=1e-12)
+
+
+def test_engine_drawdown_without_a_positive_high_water_mark() -> None:
+    """Capital 0 and a loss: the mark stays 0, max drawdown 0.0, current drawdown NaN."""
+    f = EventFactory()
+    monitor = Monitor(MonitorSettings(starting_capital=0.0))
+    monitor.apply_many(
+        [
+            f.submitted("o1", "X", "buy", 10),
+            f.filled("o1", 10, 10.0, fee=1.0),
+            f.mark("X", 5.0),  # equity 10 * (5 - 10) - 1 = -51, below the mark of 0
+        ]
+    )
+    trading = monitor.figures().portfolio.trading
+    assert trading.high_water_mark == 0.0
+    assert trading.max_drawdown == 0.0
+    assert math.isnan(trading.current_drawdown)
