@@ -18,8 +18,10 @@ SQLite journal in group commit, ``synchronous = FULL``). Measured:
 - the SDK's cost to the caller per event (``Client.mark``), against building the event
   struct alone (goal <= 5 us).
 
-Set ``BENCH_SERVER_PREFIX`` to wrap the server's command (e.g. ``perf record -g --``), and
-``BENCH_SERVER_PROFILE=<file>`` to run it under cProfile (event-loop thread) writing ``<file>``.
+Profiling the server: ``BENCH_SERVER_PERF=<file>`` attaches ``perf record`` to it during the
+load only (``perf report -i <file> --sort comm,dso``: the event loop is ``python``, the journal
+writer ``algowatch-journ``); ``BENCH_SERVER_PROFILE=<file>`` runs it under cProfile (event-loop
+thread CPU time, start-up included); ``BENCH_SERVER_PREFIX`` wraps its command.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import multiprocessing as mp
 import os
 import random
 import shlex
+import signal
 import socket
 import statistics
 import subprocess
@@ -97,9 +100,11 @@ def start_service(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     args = ["serve", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
     profile = os.environ.get("BENCH_SERVER_PROFILE")
     if profile:
+        # thread CPU time, not wall time: a shared machine's waits do not show as cost
         code = (
-            "import cProfile, sys; from algowatch.cli import run; "
-            f"sys.argv = ['algowatch', *{args!r}]; cProfile.run('run()', {profile!r})"
+            "import cProfile, sys, time; from algowatch.cli import run; "
+            f"sys.argv = ['algowatch', *{args!r}]; p = cProfile.Profile(time.thread_time); "
+            f"\ntry:\n    p.runcall(run)\nfinally:\n    p.dump_stats({profile!r})"
         )
         command = [sys.executable, "-c", code]
     else:
@@ -121,6 +126,7 @@ def start_service(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 # --------------------------------------------------------------------------- sustained load
 
+_HEADERS = {"Content-Type": "application/x-ndjson", "Host": "127.0.0.1"}
 _TOKEN = b"@@@@@@@@@"  # in every id of a template body; rewritten per batch (same width)
 
 
@@ -145,7 +151,6 @@ def client_process(
     """Post 1,000-event batches back to back until ``seconds`` pass; report counts."""
     templates = [template_body(client, v) for v in range(4)]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/x-ndjson", "Host": "127.0.0.1"}
     ready.release()  # type: ignore[attr-defined]
     go.wait()  # type: ignore[attr-defined]
     sent = busy = batches = 0
@@ -154,7 +159,7 @@ def client_process(
     deadline = started + seconds
     while time.perf_counter() < deadline:
         body = templates[batches % len(templates)].replace(_TOKEN, b"c%dn%06d" % (client, batches))
-        conn.request("POST", "/api/v1/events", body=body, headers=headers)
+        conn.request("POST", "/api/v1/events", body=body, headers=_HEADERS)
         response = conn.getresponse()
         response.read()
         if response.status == 202:
@@ -206,6 +211,11 @@ def sustained_load(port: int, pid: int, clients: int, seconds: float) -> dict[st
         proc.start()
     for _ in procs:
         ready.acquire()
+    # one batch first: the journal's writer thread exists before any profiler attaches
+    warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    warm.request("POST", "/api/v1/events", body=template_body(9, 9), headers=_HEADERS)
+    assert warm.getresponse().status == 202
+    warm.close()
     idle = []
     for _ in range(100):
         idle.append(_probe(port))
@@ -213,6 +223,12 @@ def sustained_load(port: int, pid: int, clients: int, seconds: float) -> dict[st
     stop = threading.Event()
     probes: list[float] = []
     prober = threading.Thread(target=lambda: probes.extend(probe_health(port, stop)))
+    perf_file = os.environ.get("BENCH_SERVER_PERF")
+    perf = (
+        subprocess.Popen(["perf", "record", "-F", "999", "-p", str(pid), "-o", perf_file])
+        if perf_file
+        else None
+    )
     cpu_before = _cpu_seconds(pid)
     go.set()
     prober.start()
@@ -220,6 +236,9 @@ def sustained_load(port: int, pid: int, clients: int, seconds: float) -> dict[st
     stop.set()
     prober.join()
     server_cpu = _cpu_seconds(pid) - cpu_before
+    if perf is not None:
+        perf.send_signal(signal.SIGINT)
+        perf.wait(60)
     for proc in procs:
         proc.join(30)
     events = sum(r[0] for r in reports)
