@@ -45,7 +45,7 @@ from pathlib import Path
 import httpx
 
 from algowatch.client import Client
-from algowatch.events import Event, Mark, decode_batch, encode_events
+from algowatch.events import Event, Mark, decode_batch, encode_event, encode_events
 from algowatch.journal import open_journal
 from algowatch.monitor import Monitor
 from algowatch.settings import JournalSettings
@@ -276,6 +276,42 @@ def baseline_service_work(bodies: list[bytes], data_dir: Path) -> float:
     return count / elapsed
 
 
+def stage_costs(bodies: list[bytes], data_dir: Path) -> dict[str, float]:
+    """Return the CPU seconds per event of each stage of the service's work, in process.
+
+    Thread CPU time, not wall time, so a busy machine inflates these less than rates.
+    ``journal`` is ``Journal.append`` (its rows' encoding, SQLite insert and commit);
+    ``sqlite`` is that minus the encoding (SQLite runs without the GIL).
+    """
+    count = sum(body.count(b"\n") for body in bodies)
+    started = time.thread_time()
+    batches = [decode_batch(body).events for body in bodies]
+    decode = time.thread_time() - started
+    started = time.thread_time()
+    for events in batches:
+        for event in events:
+            encode_event(event)
+    encode = time.thread_time() - started
+    with open_journal(JournalSettings(), data_dir) as journal:
+        started = time.thread_time()
+        for events in batches:
+            journal.append(events)
+        append = time.thread_time() - started
+    monitor = Monitor()
+    started = time.thread_time()
+    for events in batches:
+        for event in events:
+            monitor.apply(event)
+    apply = time.thread_time() - started
+    return {
+        "decode": decode / count,
+        "encode": encode / count,
+        "journal": append / count,
+        "sqlite": max(0.0, append - encode) / count,
+        "apply": apply / count,
+    }
+
+
 def baseline_decode(bodies: list[bytes]) -> float:
     started = time.perf_counter()
     count = sum(len(decode_batch(body).events) for body in bodies)
@@ -312,6 +348,22 @@ def sdk_cost(url: str, count: int) -> tuple[float, float, int]:
     return per_call, bare, sent
 
 
+def stage_rows(stages: dict[str, float], server: float) -> list[tuple[str, str, str]]:
+    """Return the server's CPU per event by stage; the rest is HTTP, asyncio and the service."""
+    known = stages["decode"] + stages["journal"] + stages["apply"]
+    rows = [
+        ("decode (msgspec + validation)", stages["decode"]),
+        ("journal rows: encode_event", stages["encode"]),
+        ("journal: SQLite insert + commit", stages["sqlite"]),
+        ("engine apply", stages["apply"]),
+        ("rest: HTTP, asyncio, threads, risk checks", server - known),
+    ]
+    return [
+        (f"    {name}", f"{cost * 1e6:.1f} us/event", f"{cost / server:.0%} of server CPU")
+        for name, cost in rows
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
@@ -330,6 +382,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         decode_rate = baseline_decode(baseline_bodies)
         service_rate = baseline_service_work(baseline_bodies, Path(tmp) / "baseline")
+        stages = stage_costs(baseline_bodies, Path(tmp) / "stages")
         port = free_port()
         process = start_service(Path(tmp) / "service", port)
         url = f"http://127.0.0.1:{port}"
@@ -366,6 +419,7 @@ def main() -> None:
             f"{load['server_cores']:.2f} cores busy; in-process work {1e6 / service_rate:.1f} ms",
         ),
         ("  client CPU per 1,000 events", f"{load['client_cpu_per_k'] * 1e3:.1f} ms", ""),
+        *stage_rows(stages, load["server_cpu_per_k"] / 1000),
         (
             "/health idle p50 / p99",
             f"{load['idle_p50'] * 1e3:.1f} / {load['idle_p99'] * 1e3:.1f} ms",
