@@ -38,9 +38,9 @@ __all__ = [
 
 _log = logging.getLogger("algowatch.server")
 
-# Events applied to the Monitor between two yields to the event loop, so that a large group
-# does not stall reads and health probes for long.
-_APPLY_CHUNK = 2000
+# Events applied to the Monitor between two yields to the event loop (about 1-2 ms of
+# work), so that a large group does not stall reads and health probes.
+_APPLY_CHUNK = 256
 
 ENGINE_ERROR = "engine_error"
 """The anomaly kind counting events the engine raised on (quarantined)."""
@@ -306,18 +306,18 @@ class IngestPipeline:
                 if not batch.future.done():
                     batch.future.set_exception(_store_error(outcome, len(batch.events)))
                 continue
-            accepted = 0
+            fresh: Sequence[Event] = batch.events
             duplicates: list[str] = []
-            for event, new in zip(batch.events, outcome, strict=True):
-                if new:
-                    accepted += 1
-                    applied += 1
-                    if apply_event(self._monitor, event) is None:
-                        self.stats.apply_failures += 1
-                    if applied % _APPLY_CHUNK == 0:
-                        await asyncio.sleep(0)
-                elif event.event_id is not None:
-                    duplicates.append(event.event_id)
+            if not all(outcome):  # only events with an event_id can be duplicates
+                pairs = list(zip(batch.events, outcome, strict=True))
+                fresh = [e for e, new in pairs if new]
+                duplicates = [e.event_id for e, new in pairs if not new and e.event_id is not None]
+            accepted = len(fresh)
+            for start in range(0, accepted, _APPLY_CHUNK):
+                if applied:  # let reads and probes in between two chunks
+                    await asyncio.sleep(0)
+                self._apply_chunk(fresh[start : start + _APPLY_CHUNK])
+                applied += min(_APPLY_CHUNK, accepted - start)
             self.stats.batches += 1
             self.stats.events += accepted
             self.stats.duplicates += len(duplicates)
@@ -325,6 +325,12 @@ class IngestPipeline:
                 batch.future.set_result(IngestResult(len(batch.events), accepted, duplicates))
         if applied and self._on_applied is not None:
             self._on_applied(applied)
+
+    def _apply_chunk(self, events: Sequence[Event]) -> None:
+        monitor = self._monitor
+        for event in events:
+            if apply_event(monitor, event) is None:
+                self.stats.apply_failures += 1
 
 
 def _store_error(exc: Exception, size: int) -> Exception:

@@ -104,6 +104,41 @@ def test_concurrent_batches_share_commits_and_apply_in_journal_order(
     assert groups < 20
 
 
+def test_a_large_batch_is_applied_in_chunks_with_the_loop_free_in_between(
+    tmp_path: Path, factory: EventFactory
+) -> None:
+    """Reads and probes run while a large batch is applied, between two chunks of events."""
+
+    async def main() -> tuple[IngestResult, list[int], int]:
+        with open_journal(JournalSettings(), tmp_path) as journal:
+            monitor = Monitor()
+            pipeline = IngestPipeline(journal, monitor, max_pending_events=10_000)
+            pipeline.start()
+            batch = [factory.mark("A", 1.0 + i) for i in range(1000)]
+            observed: list[int] = []
+
+            async def probe() -> None:  # what a /health or snapshot request sees meanwhile
+                while not observed or observed[-1] < len(batch):
+                    observed.append(monitor.figures().events_applied)
+                    await asyncio.sleep(0)
+
+            task = asyncio.create_task(probe())
+            result = await pipeline.submit(batch)
+            await task
+            await pipeline.stop()
+            return result, observed, monitor.figures().events_applied
+
+    result, observed, applied = asyncio.run(main())
+    assert result == IngestResult(1000, 1000, [])
+    assert applied == 1000
+    # the probe saw the batch part-applied: the loop was not held for the whole batch
+    partial = sorted({n for n in observed if 0 < n < 1000})
+    assert partial, observed
+    # and never more than one chunk at a time (the chunk is 256 events)
+    steps = [b - a for a, b in zip([0, *partial], [*partial, 1000], strict=True)]
+    assert max(steps) <= 256, steps
+
+
 def test_submit_after_stop_is_refused(tmp_path: Path, factory: EventFactory) -> None:
     async def main() -> None:
         with open_journal(JournalSettings(), tmp_path) as journal:
