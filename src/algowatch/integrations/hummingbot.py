@@ -165,7 +165,7 @@ class _Reader:
         value = self.data.get(key)
         if isinstance(value, str) and value:
             return value
-        if value is None and not required:
+        if value in (None, "") and not required:  # hummingbot's defaults: None or ""
             return None
         self._fail(key, "must be a non-empty string")
         return None
@@ -305,7 +305,7 @@ def _market_event(  # noqa: PLR0912 - one branch per kind of market event
         amount = read.number("amount")
         fee_json = read.mapping("trade_fee")
         trade_id = read.text("exchange_trade_id", required=False) or None
-        fee, unpriced = 0.0, []
+        fee, unpriced = 0.0, list[dict[str, Any]]()
         if fee_json is not None and pair and price and amount:
             fee, unpriced = _fee(read, fee_json, pair, price, amount)
         if read.errors or order_id is None or price is None or amount is None:
