@@ -3,3 +3,5 @@
 Each adapter lives in its own module and needs its own optional extra; importing this
 package imports none of them.
 """
+
+__all__: list[str] = []
