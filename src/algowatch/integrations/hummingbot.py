@@ -493,4 +493,3 @@ def events_from_message(
     if errors:
         raise InvalidEventError(errors)
     return events
-
