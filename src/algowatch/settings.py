@@ -29,12 +29,14 @@ __all__ = [
     "AuditSettings",
     "HealthCheckSettings",
     "HealthSettings",
+    "HummingbotSourceSettings",
     "JournalSettings",
     "LoggingSettings",
     "MonitorSettings",
     "RiskSettings",
     "ServerSettings",
     "Settings",
+    "SourcesSettings",
     "load_settings",
 ]
 
@@ -222,6 +224,36 @@ class RiskSettings(_Section, frozen=True, kw_only=True):
     webhook_backoff_seconds: float = 0.5
 
 
+class HummingbotSourceSettings(_Section, frozen=True, kw_only=True):
+    """``[sources.hummingbot]``: subscribe to hummingbot's MQTT bridge.
+
+    See ``docs/integrations/hummingbot.md``; needs the ``hummingbot`` extra.
+
+    .. versionadded:: 0.2.0
+    """
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 1883
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    namespace: str = "hbot"
+    instances: tuple[str, ...] = ()
+    client_id: str | None = None
+    keepalive_seconds: Annotated[int, msgspec.Meta(ge=5)] = 60
+    reconnect_min_seconds: _Positive = 0.5
+    reconnect_max_seconds: _Positive = 30.0
+    strategy: str = "hummingbot"
+    component: str = "hummingbot"
+
+
+class SourcesSettings(_Section, frozen=True, kw_only=True):
+    """``[sources]``: event sources the service runs besides its HTTP ingest."""
+
+    hummingbot: HummingbotSourceSettings = HummingbotSourceSettings()
+
+
 class AlertSettings(_Section, frozen=True, kw_only=True):
     """``[alerts]``: thresholds and receivers rendered into the Prometheus artefacts."""
 
@@ -276,6 +308,7 @@ class Settings(_Section, frozen=True, kw_only=True):
     logging: LoggingSettings = LoggingSettings()
     risk: RiskSettings = RiskSettings()
     alerts: AlertSettings = AlertSettings()
+    sources: SourcesSettings = SourcesSettings()
 
     @property
     def data_path(self) -> Path:

@@ -20,6 +20,7 @@ from algowatch.health import HealthRunner, JournalCheck
 from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
 from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
+from algowatch.server._hummingbot import build_sources
 from algowatch.server._pipeline import IngestPipeline, IngestResult, apply_event
 from algowatch.server._render import render_snapshot
 from algowatch.server._stream import SnapshotBroadcaster
@@ -83,12 +84,16 @@ class Service:
         self.clock = clock
         self.monitor = monitor
         self.audit: AuditWriter | None = None
+        self.sources = build_sources(settings, submit=self.submit, count=self.count, clock=clock)
         self.health = HealthRunner(
             settings.health,
             clock=clock,
             last_seen=monitor.last_seen,
             audit_state=self.audit_state if settings.audit.enabled else None,
-            checks=[JournalCheck("journal", self.ping_journal)],
+            checks=[
+                JournalCheck("journal", self.ping_journal),
+                *(source.check for source in self.sources),
+            ],
         )
         self.journal: Journal | None = None
         self.pipeline: IngestPipeline | None = None
@@ -164,6 +169,8 @@ class Service:
             on_applied=self.broadcaster.mark_changed,
         )
         self.pipeline.start()
+        for source in self.sources:
+            source.start()
         self.broadcaster.start()
         await self.health.start()
         if self.risk_guard is not None and self._risk_loop:
@@ -276,6 +283,8 @@ class Service:
     async def stop(self) -> None:
         """Stop the risk checks, finish queued batches, close streams, journal and audit trail."""
         self._stopping = True
+        for source in self.sources:
+            await source.stop()
         if self._risk_task is not None:
             # a check in progress finishes (its worker thread is not abandoned)
             self._risk_task.cancel()
