@@ -162,9 +162,7 @@ class DemoApp:
         self.server.start()
         token = self.settings.server.token
         self.client = Client(self.url, token=token, clock=self.clock, flush_interval_seconds=0.1)
-        self.risk_level = RiskLevelReader(
-            self.url, token=token, refresh_seconds=_MIN_CHECK_SECONDS
-        )
+        self.risk_level = RiskLevelReader(self.url, token=token, refresh_seconds=_MIN_CHECK_SECONDS)
         simulation = Simulation(
             self.scenario,
             seed=self.seed,
