@@ -162,7 +162,10 @@ class DemoApp:
         self.server.start()
         token = self.settings.server.token
         self.client = Client(self.url, token=token, clock=self.clock, flush_interval_seconds=0.1)
-        self.risk_level = RiskLevelReader(self.url, token=token, refresh_seconds=_MIN_CHECK_SECONDS)
+        # the bot reads the guard from a thread of its own: a slow answer never stalls trading
+        self.risk_level = RiskLevelReader(
+            self.url, token=token, refresh_seconds=_MIN_CHECK_SECONDS
+        ).start()
         simulation = Simulation(
             self.scenario,
             seed=self.seed,

@@ -2,9 +2,10 @@
 
 :class:`RiskLevelReader` is the ``risk_level`` callable of a
 :class:`~algowatch.sim.simulation.Simulation` talking to a running service: it
-returns the guard's level from the service's risk API, fetched at most every
-``refresh_seconds`` (real time), so the strategies obey the service's one guard
-without sharing its process or its objects.
+returns the guard's level from the service's risk API, read every
+``refresh_seconds`` (real time) by a background thread, so the strategies obey the
+service's one guard without sharing its process or its objects, and never wait on
+the network to ask.
 
 .. versionadded:: 0.2.0
 """
@@ -12,7 +13,7 @@ without sharing its process or its objects.
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -27,13 +28,17 @@ _LEVELS = frozenset({"ok", "warn", "stop_entries", "flatten"})
 
 
 class RiskLevelReader:
-    """Return the service's risk level, read over HTTP and cached for ``refresh_seconds``.
+    """Return the service's risk level, read over HTTP by a background thread.
 
-    A 404 means the service runs no guard (``[risk] enabled = false``): the level
-    is then ``"ok"``. Any other failure (connection refused, timeout, a 5xx, a body
-    without a known ``level``) keeps the last level read, is counted in
-    :attr:`errors` and logged once until a read succeeds again; before the first
-    successful read that level is ``"ok"``.
+    Calling the reader never waits on the network: it returns the level read last.
+    :meth:`start` runs a thread that reads ``GET /api/v1/risk`` every
+    ``refresh_seconds`` (real time), so a slow answer never stalls the trading loop
+    that asks; :meth:`refresh` reads once, now. A 404 means the service runs no
+    guard (``[risk] enabled = false``): the level is then ``"ok"``. Any other
+    failure (connection refused, timeout, a 401 or 5xx, a body without a known
+    ``level``) keeps the last level read, is counted in :attr:`errors` and logged
+    once until a read succeeds again; before the first successful read the level
+    is ``"ok"``.
 
     Parameters
     ----------
@@ -42,7 +47,7 @@ class RiskLevelReader:
     token
         The service's bearer token, if it requires one.
     refresh_seconds
-        Real seconds a level is used before it is read again.
+        Real seconds between two reads of the background thread.
     timeout_seconds
         HTTP timeout of one read.
     transport
@@ -53,8 +58,11 @@ class RiskLevelReader:
     >>> def service(request: httpx.Request) -> httpx.Response:
     ...     return httpx.Response(200, json={"level": "stop_entries", "latched": False})
     >>> with RiskLevelReader("http://algowatch", transport=httpx.MockTransport(service)) as read:
-    ...     read()
-    'stop_entries'
+    ...     before = read()
+    ...     read.refresh(), read()
+    ('stop_entries', 'stop_entries')
+    >>> before
+    'ok'
     """
 
     def __init__(
@@ -66,26 +74,38 @@ class RiskLevelReader:
         timeout_seconds: float = 2.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not refresh_seconds >= 0:
-            msg = f"refresh_seconds must be >= 0, received {refresh_seconds!r}"
+        if not refresh_seconds > 0:
+            msg = f"refresh_seconds must be > 0, received {refresh_seconds!r}"
             raise ValueError(msg)
         self.refresh_seconds = refresh_seconds
         self.level = "ok"
         self.errors = 0
         self._failing = False
-        self._read_at: float | None = None
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(
             base_url=base_url, headers=headers, timeout=timeout_seconds, transport=transport
         )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __call__(self) -> str:
-        """Return the level, reading it again once ``refresh_seconds`` have passed."""
-        now = time.monotonic()
-        if self._read_at is None or now - self._read_at >= self.refresh_seconds:
-            self._read_at = now
-            self.refresh()
+        """Return the level read last (no I/O)."""
         return self.level
+
+    def start(self) -> Self:
+        """Read the level now, then every ``refresh_seconds`` from a background thread."""
+        self.refresh()
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._poll, name="algowatch-sim-risk", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.refresh_seconds):
+            self.refresh()
 
     def refresh(self) -> str:
         """Read the level from the service now; return it (the last one if the read failed)."""
@@ -112,7 +132,11 @@ class RiskLevelReader:
         return self.level
 
     def close(self) -> None:
-        """Close the HTTP connection."""
+        """Stop the background thread and close the HTTP connection."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         self._http.close()
 
     def __enter__(self) -> Self:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,8 @@ def test_reader_follows_the_guard_of_a_running_service(tmp_path: Path) -> None:
     """
     factory = EventFactory()
     with ServerThread(create_app(_settings(tmp_path / "data"))) as server:
-        read = RiskLevelReader(server.url, token=TOKEN, refresh_seconds=0)
-        assert read() == "ok"
+        read = RiskLevelReader(server.url, token=TOKEN)
+        assert read.refresh() == "ok"
         with Client(server.url, token=TOKEN) as client:
             for event in (
                 factory.submitted("o1", "AAPL", "buy", 1000),
@@ -64,23 +65,34 @@ def test_reader_follows_the_guard_of_a_running_service(tmp_path: Path) -> None:
         auth = {"authorization": f"Bearer {TOKEN}"}
         report = httpx.get(server.url + RISK_PATH, headers=auth).json()
         assert report["level"] == "flatten"
-        assert read() == "flatten"
+        assert read.refresh() == "flatten"
         assert read.errors == 0
         read.close()
 
 
-def test_reader_caches_the_level_for_refresh_seconds() -> None:
-    """Within ``refresh_seconds`` the level is served from memory: one request, not two."""
+def test_calling_the_reader_does_no_io_and_its_thread_refreshes() -> None:
+    """A call returns the level read last; the started thread reads again every period."""
+    answers = iter(["warn", "stop_entries"])
     requests: list[httpx.Request] = []
 
     def service(request: httpx.Request) -> httpx.Response:
         requests.append(request)
-        return httpx.Response(200, json={"level": "warn"})
+        return httpx.Response(200, json={"level": next(answers, "flatten")})
 
     transport = httpx.MockTransport(service)
-    with RiskLevelReader("http://127.0.0.1", refresh_seconds=60, transport=transport) as read:
-        assert (read(), read()) == ("warn", "warn")
-    assert [r.url.path for r in requests] == [RISK_PATH]
+    read = RiskLevelReader("http://127.0.0.1", refresh_seconds=0.02, transport=transport)
+    assert (read(), read()) == ("ok", "ok")
+    assert requests == []
+    read.start()  # reads once at once
+    assert requests[0].url.path == RISK_PATH
+    deadline = time.monotonic() + 10
+    while read() != "flatten":
+        assert time.monotonic() < deadline, "the thread never refreshed the level"
+        time.sleep(0.01)
+    read.close()
+    count = len(requests)
+    time.sleep(0.1)  # five periods: a stopped thread reads nothing
+    assert len(requests) == count
 
 
 def test_reader_given_no_guard_reads_ok(tmp_path: Path) -> None:
@@ -120,7 +132,7 @@ def test_reader_given_no_service_keeps_ok() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with RiskLevelReader(f"http://127.0.0.1:{port}", timeout_seconds=2) as read:
-        assert read() == "ok"
+        assert read.refresh() == "ok"
     assert read.errors == 1
 
 
@@ -132,6 +144,6 @@ def test_reader_given_a_body_without_a_known_level_keeps_the_last_level() -> Non
     assert read.errors == 1
 
 
-def test_reader_given_a_negative_refresh_raises() -> None:
-    with pytest.raises(ValueError, match=r"refresh_seconds must be >= 0, received -1"):
-        RiskLevelReader("http://127.0.0.1", refresh_seconds=-1)
+def test_reader_given_no_refresh_period_raises() -> None:
+    with pytest.raises(ValueError, match=r"refresh_seconds must be > 0, received 0"):
+        RiskLevelReader("http://127.0.0.1", refresh_seconds=0)
