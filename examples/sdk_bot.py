@@ -14,7 +14,8 @@ import argparse
 import random
 import time
 
-from algowatch.client import Client, InProcessMonitor
+from algowatch.client import Client
+from algowatch.server import InProcessMonitor
 
 
 def trade(client: Client, orders: int, seed: int = 7) -> None:

@@ -1,9 +1,9 @@
 """The SDK a trading system uses to send its events to the algowatch service.
 
-- :class:`Client` (threads) and :class:`AsyncClient` (asyncio) buffer events in a
-  bounded buffer and post them in batches from the background, with retries.
-- :class:`InProcessMonitor` runs the service inside the bot's process (a Monitor
-  plus the app on a free loopback port, in a background thread).
+:class:`Client` (threads) and :class:`AsyncClient` (asyncio) buffer events in a
+bounded buffer and post them in batches from the background, with retries. To run
+the service inside the bot's process, use :class:`algowatch.server.InProcessMonitor`
+(the SDK itself imports neither the server nor the engine).
 
 The helpers (``order_submitted``, ``order_filled``, ``mark``, ...) never wait on
 the network. Policy when the buffer is full (the service is down or slower than
@@ -25,10 +25,11 @@ The sender logs and survives any exception.
 Examples
 --------
 >>> import tempfile
+>>> from algowatch.server import InProcessMonitor
 >>> from algowatch.settings import Settings
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     with InProcessMonitor(Settings(data_dir=tmp)) as service:
-...         with service.client() as client:
+...         with Client(service.url) as client:
 ...             client.mark("AAPL", 190.5)
 ...             client.flush(timeout=10)
 ...         service.snapshot()["events_applied"]
@@ -36,6 +37,8 @@ FlushResult(settled=True, sent=1, rejected=0, dropped=0, failed=0)
 1
 
 .. versionadded:: 0.1.0
+.. versionchanged:: 0.2.0
+   ``InProcessMonitor`` moved to :mod:`algowatch.server`.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Self
 
 import httpx
 
@@ -66,11 +69,6 @@ from algowatch._client_helpers import EventHelpers
 from algowatch._client_report import DropReporter
 from algowatch._client_stats import ClientStats, DroppedEvent, DropReason, FlushResult
 from algowatch.clock import Clock
-from algowatch.settings import Settings
-
-if TYPE_CHECKING:
-    from algowatch.monitor import Monitor
-    from algowatch.server import ServerThread
 
 __all__ = [
     "AsyncClient",
@@ -81,7 +79,6 @@ __all__ = [
     "DropReason",
     "DroppedEvent",
     "FlushResult",
-    "InProcessMonitor",
     "OverflowPolicy",
 ]
 
@@ -519,94 +516,3 @@ class AsyncClient(EventHelpers):
             if wait is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._abandon.wait(), wait)
-
-
-class InProcessMonitor:
-    """Run the algowatch service inside this process, for a single-process bot.
-
-    A :class:`~algowatch.monitor.Monitor` and the whole app (dashboard, API,
-    ``/metrics``, health) are served by uvicorn from a background thread on a
-    loopback port (``port=0``: a free one, see :attr:`url`). The bot sends events
-    with :meth:`client`, exactly as it would to a separate service, so events are
-    journaled before they count and the state survives a restart.
-
-    Parameters
-    ----------
-    settings
-        The configuration (``data_dir`` holds the journal); the host must be loopback.
-    clock
-        The service's clock.
-    port
-        The port to listen on; 0 picks a free one.
-    """
-
-    def __init__(
-        self, settings: Settings | None = None, *, clock: Clock | None = None, port: int = 0
-    ) -> None:
-        from algowatch.monitor import Monitor  # noqa: PLC0415 - keeps the SDK import light
-
-        self.settings = settings or Settings()
-        self._clock = clock
-        self._port = port
-        self.monitor: Monitor = Monitor(self.settings.monitor, clock=clock)
-        self._server: ServerThread | None = None
-
-    @property
-    def url(self) -> str:
-        """Return the service's base URL (after :meth:`start`)."""
-        if self._server is None:
-            msg = "the in-process monitor is not started; call start() first"
-            raise ClientClosedError(msg)
-        return self._server.url
-
-    def start(self) -> Self:
-        """Open the journal, replay it, and start serving; return self."""
-        from algowatch.server import ServerThread, create_app  # noqa: PLC0415
-
-        app = create_app(self.settings, clock=self._clock, monitor=self.monitor)
-        self._server = ServerThread(app, host=self.settings.server.host, port=self._port)
-        self._server.start()
-        return self
-
-    def client(self, **options: Any) -> Client:
-        """Return a :class:`Client` connected to this service (options as for Client)."""
-        options.setdefault("token", self.settings.server.token)
-        options.setdefault("clock", self._clock)
-        return Client(self.url, **options)
-
-    def snapshot(self, timeout: float = 10.0) -> dict[str, Any]:
-        """Return the service's snapshot document (``GET /api/v1/snapshot``).
-
-        The document is read over HTTP, as any bot reads the service, so it is
-        computed on the service's thread and the SDK needs neither the engine nor the
-        server to read it.
-
-        .. versionchanged:: 0.2.0
-           Read from the read API rather than by calling the removed
-           ``Monitor.snapshot()``.
-        """
-        if self._server is None:
-            msg = "the in-process monitor is not started; call start() first"
-            raise ClientClosedError(msg)
-        headers = _headers(self.settings.server.token)
-        response = httpx.get(f"{self.url}/api/v1/snapshot", headers=headers, timeout=timeout)
-        response.raise_for_status()
-        document: dict[str, Any] = response.json()
-        return document
-
-    def stop(self) -> None:
-        """Stop serving: queued batches reach the journal, which is then closed."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

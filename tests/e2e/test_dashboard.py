@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from algowatch._cli._demo_app import DemoApp, demo_settings
 from algowatch.settings import Settings, load_settings
-from algowatch.sim.demo import DemoApp, demo_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -1,10 +1,12 @@
 """``algowatch demo``: a simulated trading system watched by the full service.
 
-One process: the service (dashboard, API, ``/metrics``, health) on
-127.0.0.1:8000, the risk guard, and the simulator sending its events through the
-SDK exactly as a user's bot would. The demo's data (SQLite journal, audit trail,
-logs, risk state) goes to ``<data-dir>/demo``, which is emptied at each start so
-every run begins from a clean book; ``algowatch serve``'s data is not touched.
+One process: the ordinary service (dashboard, API, ``/metrics``, health, the risk
+guard and its loop) on 127.0.0.1:8000, and the simulator sending its events through
+the SDK and reading the guard's level from ``GET /api/v1/risk``, exactly as a
+user's bot would (the wiring is :mod:`algowatch._cli._demo_app`). The demo's data
+(SQLite journal, audit trail, logs, risk state) goes to ``<data-dir>/demo``, which
+is emptied at each start so every run begins from a clean book; ``algowatch
+serve``'s data is not touched.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def demo(
     Serves the dashboard, API and /metrics on http://127.0.0.1:8000 and trades a
     synthetic market through the SDK. Ctrl-C stops it cleanly.
     """
-    from algowatch.sim.demo import DemoApp, demo_settings  # noqa: PLC0415 - fast --help
+    from algowatch._cli._demo_app import DemoApp, demo_settings  # noqa: PLC0415 - fast --help
 
     loaded = service_settings(config_file, host, port, data_dir)
     demo_dir = loaded.data_path / "demo"

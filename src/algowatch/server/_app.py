@@ -88,8 +88,8 @@ def create_app(
         A Monitor to serve (the journal is replayed into it); a new one by default.
     risk_loop
         Evaluate the risk guard periodically in the lifespan. ``False`` leaves the
-        evaluations to the caller (``app.state.service.check_risk()`` on the service's
-        loop), as the demo does at the cadence of its simulated clock.
+        evaluations to the caller (``await app.state.service.risk.evaluate_now()`` on
+        the service's loop).
 
     Raises
     ------

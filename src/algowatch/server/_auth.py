@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request, Response, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from algowatch.errors import ConfigError
+from algowatch.server._dependencies import ServiceDep, get_service
 from algowatch.server._responses import problem
 from algowatch.settings import ServerSettings
 
@@ -73,11 +74,11 @@ async def token_ok(request: Request) -> bool:
     (the scheme is case-insensitive, RFC 6750); the comparison takes constant time
     (equal-length digests compared with :func:`hmac.compare_digest`).
     """
-    return _accepts(request, await _bearer(request))
+    service = await get_service(request)
+    return _accepts(service.settings.server.token, await _bearer(request))
 
 
-def _accepts(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    expected: str | None = request.app.state.service.settings.server.token
+def _accepts(expected: str | None, credentials: HTTPAuthorizationCredentials | None) -> bool:
     if not expected:
         return True
     if credentials is None:
@@ -99,7 +100,7 @@ def protected(
 
 
 async def require_token(
-    request: Request,
+    service: ServiceDep,
     credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008 - FastAPI idiom
 ) -> None:
     """Reject the request with 401 unless it carries the configured bearer token.
@@ -107,5 +108,5 @@ async def require_token(
     The one token dependency of every ``/api/v1`` router. Without a configured token
     (only allowed on loopback) every request passes.
     """
-    if not _accepts(request, credentials):
+    if not _accepts(service.settings.server.token, credentials):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=UNAUTHORIZED, headers=_CHALLENGE)

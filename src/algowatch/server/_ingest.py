@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from algowatch.errors import InvalidEventError, JournalError, ServiceUnavailableError
 from algowatch.events import BatchResult, Event, decode_batch, event_types
 from algowatch.server._auth import require_token
+from algowatch.server._dependencies import ServiceDep
 from algowatch.server._responses import json_response, problem
 
 __all__ = ["router"]
@@ -133,7 +134,7 @@ async def _read_body(request: Request, limit: int) -> bytes | Response:
     },
     openapi_extra=_OPENAPI_BODY,
 )
-async def post_events(request: Request) -> Response:
+async def post_events(request: Request, service: ServiceDep) -> Response:
     """Validate the whole batch, store it in the journal, then apply it.
 
     The response is sent only once the events are durable. A batch is all or
@@ -144,7 +145,6 @@ async def post_events(request: Request) -> Response:
     ahead of the service clock is invalid. 503 means only "the journal is behind or
     unavailable right now": retry it.
     """
-    service = request.app.state.service
     settings = service.settings.server
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in _CONTENT_TYPES:

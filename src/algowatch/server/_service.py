@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from algowatch.audit import AuditWriter
 from algowatch.clock import Clock
-from algowatch.errors import AuditError, ServiceUnavailableError
+from algowatch.errors import ServiceUnavailableError
 from algowatch.events import Event
 from algowatch.health import HealthRunner, JournalCheck
 from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
-from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
+from algowatch.risk import RiskGuard
 from algowatch.server._hummingbot import build_sources
 from algowatch.server._pipeline import IngestPipeline, IngestResult, apply_event
+from algowatch.server._publish import PublishBridge
 from algowatch.server._render import render_snapshot
+from algowatch.server._risk_loop import RiskLoop
 from algowatch.server._stream import SnapshotBroadcaster
 from algowatch.settings import Settings
 
@@ -31,50 +31,15 @@ __all__ = ["Service"]
 _log = logging.getLogger("algowatch.server")
 
 
-class _GuardAudit:
-    """The service's audit writer as the risk guard sees it.
-
-    The guard is built with the app, before the lifespan opens the writer, and
-    records at construction a ``limit_change`` when the limits differ from the
-    persisted ones. Such records are held and written first when the writer opens;
-    the service does not start if it cannot open it. Outside a running service an
-    append raises (fail closed): the guard never acts without its audit record.
-    """
-
-    def __init__(self) -> None:
-        self.writer: AuditWriter | None = None
-        self._held: list[tuple[str, dict[str, Any]]] = []
-        self._started = False
-
-    def append(self, kind: str, /, **fields: Any) -> int:
-        """Append one record to the open writer (held before the service starts)."""
-        if self.writer is not None:
-            return self.writer.append(kind, **fields)
-        if self._started:
-            msg = f"audit record {kind!r} refused: the service's audit trail is closed"
-            raise AuditError(msg)
-        self._held.append((kind, fields))
-        return -1
-
-    def open(self, writer: AuditWriter) -> None:
-        """Write the held records to ``writer`` and append to it from now on."""
-        held, self._held = self._held, []
-        for kind, fields in held:
-            writer.append(kind, **fields)
-        self.writer = writer
-        self._started = True
-
-    def close(self) -> None:
-        """Refuse further records (the writer is about to close)."""
-        self.writer = None
-
-
 class Service:
-    """Own the journal, the Monitor, the ingest pipeline, the stream and the risk guard.
+    """Start, stop and replay the service: journal, Monitor, ingest, stream, health, risk.
 
-    Built by :func:`~algowatch.server.create_app` and reached by the routes as
-    ``request.app.state.service``. :meth:`start` and :meth:`stop` are called by the
-    app's lifespan.
+    Built by :func:`~algowatch.server.create_app`; the routes get it with the
+    :func:`~algowatch.server._dependencies.get_service` dependency. :meth:`start`
+    and :meth:`stop` are called by the app's lifespan. The risk guard's periodic
+    evaluation is :attr:`risk` (:class:`~algowatch.server._risk_loop.RiskLoop`), and
+    its events reach the pipeline through :attr:`bridge`
+    (:class:`~algowatch.server._publish.PublishBridge`).
     """
 
     def __init__(
@@ -102,25 +67,24 @@ class Service:
             interval_seconds=settings.server.stream_interval_seconds,
             queue_size=settings.server.stream_queue_size,
         )
+        self.bridge = PublishBridge()
+        self.risk: RiskLoop | None = None
+        if settings.risk.enabled:
+            self.risk = RiskLoop(
+                settings,
+                clock=clock,
+                monitor=monitor,
+                health=self.health,
+                publish=self.bridge.publish,
+                periodic=risk_loop,
+            )
+        self.risk_guard: RiskGuard | None = None if self.risk is None else self.risk.guard
         self.counters: Counter[str] = Counter()
         self.replayed_events = 0
         self.started = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.startup_error: Exception | None = None
         self._stopping = False
-        self._guard_audit = _GuardAudit()
-        self.risk_guard: RiskGuard | None = None
-        if settings.risk.enabled:
-            self.risk_guard = RiskGuard(
-                settings.risk,
-                clock=clock,
-                state_path=settings.data_path / STATE_FILE,
-                audit=self._guard_audit if settings.audit.enabled else None,
-                publish=self._publish,
-            )
-        self._risk_loop = risk_loop
-        self._risk_task: asyncio.Task[None] | None = None
-        self._published: set[asyncio.Task[None]] = set()
 
     def audit_state(self) -> str:
         """Return the audit writer's state (``"ok"``, ``"failed"``, ...) or ``"closed"``."""
@@ -160,7 +124,6 @@ class Service:
                     clock=self.clock,
                 )
             )
-            await run_in_threadpool(self._guard_audit.open, self.audit)
         self.pipeline = IngestPipeline(
             journal,
             self.monitor,
@@ -169,12 +132,13 @@ class Service:
             on_applied=self.broadcaster.mark_changed,
         )
         self.pipeline.start()
+        self.bridge.open(self.pipeline)
         for source in self.sources:
             source.start()
         self.broadcaster.start()
         await self.health.start()
-        if self.risk_guard is not None and self._risk_loop:
-            self._risk_task = asyncio.create_task(self._guard_risk(), name="algowatch-risk")
+        if self.risk is not None:
+            await self.risk.start(self.audit)
         self.started = True
         _log.info(
             "service started: journal %s, %d events replayed",
@@ -190,73 +154,6 @@ class Service:
             if apply_event(monitor, event):
                 applied += 1
         return applied
-
-    async def check_risk(self) -> list[RiskAlert]:
-        """Evaluate the risk guard once against the Monitor and the health report.
-
-        The Monitor and the health report are read here, on the event loop that
-        applies the events (so between two applied events); the guard's effects
-        (audit, state file, hooks) run on a worker thread. Return the alerts.
-        """
-        guard = self.risk_guard
-        if guard is None:
-            return []
-        figures = self.monitor.figures().portfolio
-        seen = self.monitor.last_seen()
-        health = self.health.report()
-        return await run_in_threadpool(
-            partial(
-                guard.check,
-                figures,
-                health=health,
-                heartbeats=seen.heartbeats,
-                last_order_ts=seen.last_order_ts,
-            )
-        )
-
-    async def _guard_risk(self) -> None:
-        interval = self.settings.risk.check_interval_seconds
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.check_risk()
-            except Exception:  # keep guarding; the failure is logged and counted
-                self.count("risk_check_failures")
-                _log.exception("risk check failed")
-
-    def _publish(self, event: Event) -> None:
-        # The guard's events enter through the ingest pipeline (journaled, then applied)
-        # on the service's loop; the guard may call this from the loop (reset route) or
-        # from the worker thread of a check.
-        loop = self.loop
-        if loop is None or loop.is_closed():
-            msg = "the risk event was not published: the service is not running"
-            raise ServiceUnavailableError(msg)
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._submit_published(event)
-        else:
-            loop.call_soon_threadsafe(self._submit_published, event)
-
-    def _submit_published(self, event: Event) -> None:
-        task = asyncio.get_running_loop().create_task(self._ingest_published(event))
-        self._published.add(task)
-        task.add_done_callback(self._published.discard)
-
-    async def _ingest_published(self, event: Event) -> None:
-        pipeline = self.pipeline
-        try:
-            if pipeline is not None:
-                await pipeline.submit([event])
-                return
-        except Exception as exc:  # the alert is already audited and logged
-            _log.error("risk event could not be ingested: %r", exc)
-        else:
-            _log.error("risk event could not be ingested: the service is not running")
-        self.count("risk_publish_failures")
 
     async def submit(self, events: Sequence[Event]) -> IngestResult:
         """Journal then apply ``events``; see :meth:`IngestPipeline.submit`.
@@ -285,24 +182,17 @@ class Service:
         self._stopping = True
         for source in self.sources:
             await source.stop()
-        if self._risk_task is not None:
-            # a check in progress finishes (its worker thread is not abandoned)
-            self._risk_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._risk_task
-            self._risk_task = None
-        await asyncio.sleep(0)  # let events published from a worker thread be queued
-        if self._published:
-            await asyncio.gather(*self._published)
+        if self.risk is not None:
+            await self.risk.stop()
+        await self.bridge.drain()
         await self.broadcaster.stop()
         if self.pipeline is not None:
             await self.pipeline.stop()
         await self.health.stop()
-        if self.risk_guard is not None:
-            await run_in_threadpool(self.risk_guard.close)
+        if self.risk is not None:
+            await self.risk.close()
         if self.journal is not None:
             await run_in_threadpool(self.journal.close)
-        self._guard_audit.close()
         if self.audit is not None:
             await run_in_threadpool(self.audit.close)
         _log.info(

@@ -1,13 +1,17 @@
 """The demo trading system: a synthetic market, simple strategies and a paper broker.
 
 It produces the same :mod:`algowatch.events` a real bot sends, into any sink;
-``algowatch demo`` sends them through the SDK. Everything is seeded and runs on
-a simulated clock, so a seed and a start time always give the same events.
+``algowatch demo`` sends them through the SDK and has the strategies obey the
+service's risk guard through :class:`~algowatch.sim.guard.RiskLevelReader`
+(``GET /api/v1/risk``). Everything is seeded and runs on a simulated clock, so
+a seed and a start time always give the same events. Like any bot, the package
+imports neither the engine nor the service.
 
 .. versionadded:: 0.1.0
 """
 
 from algowatch.sim.broker import BrokerConditions, BrokerSettings, PaperBroker
+from algowatch.sim.guard import RiskLevelReader
 from algowatch.sim.market import MarketSettings, Quote, SyntheticMarket, per_bar_drift
 from algowatch.sim.runner import SimulatedClock, SimulationRunner
 from algowatch.sim.scenarios import SCENARIOS, Scenario, Window, get_scenario
@@ -25,6 +29,7 @@ __all__ = [
     "MovingAverageCrossover",
     "PaperBroker",
     "Quote",
+    "RiskLevelReader",
     "Scenario",
     "SimulatedClock",
     "Simulation",

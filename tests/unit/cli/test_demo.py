@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from algowatch._cli._demo_app import demo_settings
 from algowatch.cli import main
 from algowatch.settings import RiskSettings, Settings
-from algowatch.sim.demo import demo_settings
 
 
 def test_demo_help_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,11 +20,10 @@ from algowatch.client import (
     ClientClosedError,
     ClientStats,
     DroppedEvent,
-    InProcessMonitor,
 )
 from algowatch.errors import InvalidEventError
 from algowatch.events import Mark
-from algowatch.server import ServerThread, create_app
+from algowatch.server import InProcessMonitor, ServerThread, create_app
 from algowatch.testing import EventFactory, FakeClock
 
 from .conftest import make_settings

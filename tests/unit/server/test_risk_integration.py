@@ -175,14 +175,14 @@ def test_reset_event_is_ingested_from_the_route(
 def test_without_the_loop_the_caller_drives_the_checks(
     tmp_path: Path, clock: FakeClock, factory: EventFactory
 ) -> None:
-    """risk_loop=False (the demo's choice) leaves evaluation to ``service.check_risk``."""
+    """risk_loop=False leaves evaluation to ``service.risk.evaluate_now``."""
     settings = risk_settings(tmp_path / "data")
     app = create_app(settings, clock=clock, risk_loop=False)
     with TestClient(app, base_url=LOOPBACK) as api:
         api.post("/api/v1/events", content=encode_events(crash(factory)), headers=NDJSON)
         time.sleep(0.1)  # five loop periods: a loop would have run by now
         assert api.get("/api/v1/risk").json()["checks"] == 0
-        alerts = api.portal.call(app.state.service.check_risk)
+        alerts = api.portal.call(app.state.service.risk.evaluate_now)
         assert [(a.limit, a.level) for a in alerts] == [("max_drawdown", "flatten")]
         assert api.get("/api/v1/risk").json()["level"] == "flatten"
 

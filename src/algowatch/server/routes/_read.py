@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from algowatch.server._auth import require_token
+from algowatch.server._dependencies import ServiceDep
 from algowatch.server._render import (
     render_orders,
     render_positions,
@@ -37,9 +38,9 @@ _JSON_OBJECT: dict[str, Any] = {
     responses={200: _JSON_OBJECT},
     response_class=Response,
 )
-async def get_snapshot(request: Request) -> Response:
+async def get_snapshot(service: ServiceDep) -> Response:
     """Return the Monitor's snapshot (undefined values are ``null``, never 0)."""
-    return json_response(render_snapshot(request.app.state.service.monitor.figures()))
+    return json_response(render_snapshot(service.monitor.figures()))
 
 
 @router.get(
@@ -48,9 +49,9 @@ async def get_snapshot(request: Request) -> Response:
     responses={200: _JSON_OBJECT},
     response_class=Response,
 )
-async def get_positions(request: Request) -> Response:
+async def get_positions(service: ServiceDep) -> Response:
     """Return ``{"positions": [...]}``, one entry per open (account, symbol)."""
-    positions = request.app.state.service.monitor.figures().positions
+    positions = service.monitor.figures().positions
     return json_response({"positions": render_positions(positions)})
 
 
@@ -60,11 +61,9 @@ async def get_positions(request: Request) -> Response:
     responses={200: _JSON_OBJECT},
     response_class=Response,
 )
-async def get_trades(request: Request, offset: Offset = 0, limit: Limit = 100) -> Response:
+async def get_trades(service: ServiceDep, offset: Offset = 0, limit: Limit = 100) -> Response:
     """Return ``{"offset", "limit", "trades"}``: round trips, newest first."""
-    trades = render_trades(
-        request.app.state.service.monitor.trade_figures(offset=offset, limit=limit)
-    )
+    trades = render_trades(service.monitor.trade_figures(offset=offset, limit=limit))
     return json_response({"offset": offset, "limit": limit, "trades": trades})
 
 
@@ -74,11 +73,9 @@ async def get_trades(request: Request, offset: Offset = 0, limit: Limit = 100) -
     responses={200: _JSON_OBJECT},
     response_class=Response,
 )
-async def get_orders(request: Request, offset: Offset = 0, limit: Limit = 100) -> Response:
+async def get_orders(service: ServiceDep, offset: Offset = 0, limit: Limit = 100) -> Response:
     """Return ``{"offset", "limit", "orders"}``: orders with their status, newest first."""
-    orders = render_orders(
-        request.app.state.service.monitor.order_figures(offset=offset, limit=limit)
-    )
+    orders = render_orders(service.monitor.order_figures(offset=offset, limit=limit))
     return json_response({"offset": offset, "limit": limit, "orders": orders})
 
 
@@ -94,7 +91,7 @@ async def get_orders(request: Request, offset: Offset = 0, limit: Limit = 100) -
     },
 )
 async def get_stream(
-    request: Request,
+    service: ServiceDep,
     limit: Annotated[
         int | None, Query(ge=1, le=10**6, description="close after this many snapshots")
     ] = None,
@@ -105,7 +102,7 @@ async def get_stream(
     stream ends when the service stops, or after ``limit`` snapshots.
     """
     return StreamingResponse(
-        request.app.state.service.broadcaster.subscribe(limit),
+        service.broadcaster.subscribe(limit),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

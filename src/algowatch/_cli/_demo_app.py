@@ -1,14 +1,19 @@
-"""The demo's wiring: the service, the risk guard and the simulator in one process.
+"""The demo's wiring: the ordinary service and a simulated bot, in one process.
 
 :class:`DemoApp` builds the service with :func:`algowatch.server.create_app`
 on a :class:`~algowatch.sim.runner.SimulatedClock` (the app holds the risk
-guard, its routes ``/api/v1/risk``, its metrics and its audit records), serves
-it from a background thread, and runs the simulator against it through the SDK
-(:class:`algowatch.client.Client`), exactly as a user's bot would. The demo
-evaluates the guard itself, at the cadence of the simulated clock.
-``algowatch demo`` is a thin layer over it.
+guard and evaluates it in its own risk loop, serves its routes
+``/api/v1/risk`` and its metrics, and writes its audit records), serves it from
+a background thread, and runs the simulator against it as a user's bot would:
+it sends its events through the SDK (:class:`algowatch.client.Client`) and
+reads the guard's level from ``GET /api/v1/risk``
+(:class:`~algowatch.sim.guard.RiskLevelReader`). ``algowatch demo`` is a thin
+layer over it.
 
 .. versionadded:: 0.1.0
+.. versionchanged:: 0.2.0
+   Moved from ``algowatch.sim.demo`` to the CLI; the service's own risk loop
+   evaluates the guard and the simulator reads its level over HTTP.
 """
 
 from __future__ import annotations
@@ -20,20 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import structlog
 
 from algowatch.client import Client
 from algowatch.logging import configure_logging, shutdown_logging
-from algowatch.monitor import Monitor
-from algowatch.risk import Level, RiskGuard
+from algowatch.risk import RiskGuard
 from algowatch.server import ServerThread, create_app
 from algowatch.settings import HealthCheckSettings, RiskSettings, Settings
+from algowatch.sim.guard import RiskLevelReader
 from algowatch.sim.runner import SimulatedClock, SimulationRunner
 from algowatch.sim.simulation import Simulation
 
 __all__ = ["DemoApp", "demo_settings"]
 
-_log = structlog.get_logger("algowatch.demo")
+# the fastest the service's risk loop runs in the demo (real seconds between checks)
+_MIN_CHECK_SECONDS = 0.2
 
 
 def demo_settings(settings: Settings, data_dir: Path) -> Settings:
@@ -93,13 +98,16 @@ def demo_settings(settings: Settings, data_dir: Path) -> Settings:
 
 
 class DemoApp:
-    """The service, the risk guard and a simulated trading system, wired together.
+    """The service and a simulated trading system, wired together as a bot and its monitor.
 
     Parameters
     ----------
     settings
         The whole configuration; ``data_dir`` is where the journal, audit trail,
-        logs and risk state go.
+        logs and risk state go. ``risk.check_interval_seconds`` is read as simulated
+        time: the service's risk loop runs every ``check_interval_seconds / speed``
+        real seconds (at most five times per real second), so a fast demo is guarded
+        as closely as a real-time one.
     scenario, speed, seed
         Passed to the simulation and its :class:`SimulatedClock`.
     configure_logs
@@ -116,17 +124,19 @@ class DemoApp:
         seed: int = 42,
         configure_logs: bool = True,
     ) -> None:
-        self.settings = settings
         self.scenario = scenario
         self.seed = seed
         self.configure_logs = configure_logs
         self.clock = SimulatedClock(speed)
-        self.monitor = Monitor(settings.monitor, clock=self.clock)
-        # the service's own guard (state file, audit trail, ingest), evaluated by this
-        # demo at simulated-time cadence rather than by the service's real-time loop
-        self.app = create_app(settings, clock=self.clock, monitor=self.monitor, risk_loop=False)
+        interval = max(_MIN_CHECK_SECONDS, settings.risk.check_interval_seconds / speed)
+        self.settings = msgspec.structs.replace(
+            settings,
+            risk=msgspec.structs.replace(settings.risk, check_interval_seconds=interval),
+        )
+        self.app = create_app(self.settings, clock=self.clock)
         self.guard: RiskGuard | None = self.app.state.risk_guard
         self.client: Client | None = None
+        self.risk_level: RiskLevelReader | None = None
         host, port = settings.server.host, settings.server.port
         try:
             self.server = ServerThread(self.app, host=host, port=port)
@@ -136,33 +146,26 @@ class DemoApp:
             msg = f"server.port {host}:{port} is not available ({exc.strerror}); use --port"
             raise OSError(exc.errno, msg) from None
         self.runner: SimulationRunner | None = None
-        self._stop = threading.Event()
         self._done = threading.Event()
-        self._guard_thread: threading.Thread | None = None
-        self.guard_errors = 0
 
     @property
     def url(self) -> str:
         """Return the service's base URL."""
         return self.server.url
 
-    def risk_level(self) -> Level:
-        """Return the guard's level (``"ok"`` when ``[risk] enabled = false``)."""
-        return "ok" if self.guard is None else self.guard.level
-
     def start(self) -> None:
-        """Start the service, then the simulator and the risk guard's loop."""
+        """Start the service, then the simulated bot (events through the SDK)."""
         if self.configure_logs:
             configure_logging(self.settings.logging)
             # one line per SDK batch would bury the demo's own log lines
             logging.getLogger("httpx").setLevel(logging.WARNING)
         self.server.start()
-        self.client = Client(
-            self.url,
-            token=self.settings.server.token,
-            clock=self.clock,
-            flush_interval_seconds=0.1,
-        )
+        token = self.settings.server.token
+        self.client = Client(self.url, token=token, clock=self.clock, flush_interval_seconds=0.1)
+        # the bot reads the guard from a thread of its own: a slow answer never stalls trading
+        self.risk_level = RiskLevelReader(
+            self.url, token=token, refresh_seconds=_MIN_CHECK_SECONDS
+        ).start()
         simulation = Simulation(
             self.scenario,
             seed=self.seed,
@@ -173,44 +176,24 @@ class DemoApp:
         )
         self.runner = SimulationRunner(simulation, self.clock)
         self.runner.start()
-        if self.guard is not None:
-            self._guard_thread = threading.Thread(
-                target=self._guard_loop, name="algowatch-risk", daemon=True
-            )
-            self._guard_thread.start()
-
-    def check_risk(self, timeout: float = 10.0) -> None:
-        """Evaluate the risk guard once against the service's current state.
-
-        The service reads its Monitor and health report on its own loop
-        (``app.state.service.check_risk()``); this waits for the result.
-        """
-        service = self.app.state.service
-        loop: asyncio.AbstractEventLoop = service.loop
-        asyncio.run_coroutine_threadsafe(service.check_risk(), loop).result(timeout)
-
-    def _guard_loop(self) -> None:
-        # check_interval_seconds is simulated time, so a fast demo is guarded as closely
-        # as a real-time one (bounded to five checks per real second)
-        interval = max(0.2, self.settings.risk.check_interval_seconds / self.clock.speed)
-        while not self._stop.wait(interval):
-            try:
-                self.check_risk()
-            except Exception:  # keep guarding; the failure is logged and counted
-                self.guard_errors += 1
-                _log.exception("risk_check_failed")
 
     def pause(self, timeout: float = 10.0) -> bool:
-        """Stop the simulator and the guard's loop, then deliver every buffered event.
+        """Stop the simulator and the service's risk loop, then deliver every buffered event.
 
         The service keeps serving, so its state no longer changes (tests compare the
-        dashboard with the API this way). Return whether every event was delivered.
+        dashboard with the API this way; a guard still running would soon see the
+        silent bot's heartbeats go stale). Return whether every event was delivered.
         """
-        self._stop.set()
         if self.runner is not None:
             self.runner.stop()
-        if self._guard_thread is not None:
-            self._guard_thread.join(timeout)
+        service = self.app.state.service
+        if service.risk is not None and service.loop is not None:
+
+            async def _stop_guarding() -> None:
+                await service.risk.stop()
+                await service.bridge.drain()
+
+            asyncio.run_coroutine_threadsafe(_stop_guarding(), service.loop).result(timeout)
         return bool(self.client.flush(timeout=timeout)) if self.client is not None else True
 
     def request_stop(self) -> None:
@@ -222,14 +205,13 @@ class DemoApp:
         self._done.wait(duration)
 
     def stop(self) -> None:
-        """Stop the simulator and the guard, flush the SDK, stop the service, close files."""
-        self._stop.set()
+        """Stop the simulator, flush the SDK, stop the service, close files."""
         if self.runner is not None:
             self.runner.stop()
-        if self._guard_thread is not None:
-            self._guard_thread.join(10)
         if self.client is not None:
             self.client.close(timeout=5)
+        if self.risk_level is not None:
+            self.risk_level.close()
         self.server.stop()
         if self.configure_logs:
             # the log file opened at start is closed with the demo, not left to exit
