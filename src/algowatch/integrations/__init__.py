@@ -1,0 +1,1 @@
+"""Integrations that watch the trading frameworks people already run, each behind an extra."""

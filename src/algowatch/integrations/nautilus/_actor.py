@@ -1,0 +1,144 @@
+"""``AlgowatchActor``: a NautilusTrader actor that forwards a node's events to algowatch.
+
+This module imports ``nautilus_trader`` (the ``nautilus`` extra, Python >= 3.12).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.config import ActorConfig
+from nautilus_trader.model.data import Bar, BarType, QuoteTick
+from nautilus_trader.model.identifiers import InstrumentId
+
+from algowatch import events as ev
+from algowatch.client import Client
+from algowatch.errors import InvalidEventError
+from algowatch.integrations.nautilus._mapping import NautilusMapper
+
+__all__ = ["AlgowatchActor", "AlgowatchActorConfig"]
+
+_log = logging.getLogger("algowatch.integrations.nautilus")
+
+
+class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ignore[misc]
+    """Where to send the node's events, and which prices to send as marks.
+
+    Parameters
+    ----------
+    url
+        The algowatch service, e.g. ``"http://127.0.0.1:8000"``.
+    token
+        The service's bearer token (``ALGOWATCH_TOKEN``), if it requires one.
+    bar_types
+        Bar types (``"AUD/USD.SIM-1-MINUTE-MID-EXTERNAL"``) whose closes become marks.
+    quote_instrument_ids
+        Instruments (``"AUD/USD.SIM"``) whose quotes become marks (mid, bid and ask).
+    mark_interval_seconds
+        At most one mark per symbol per this much event time; the latest price
+        waiting is sent when the actor stops.
+    max_buffer_events
+        Events that may wait in memory when the service is slow or down; then the
+        oldest is dropped (the trading loop never waits).
+    flush_timeout_seconds
+        How long stopping the actor waits for the buffer to be delivered.
+    """
+
+    url: str
+    token: str | None = None
+    bar_types: tuple[str, ...] = ()
+    quote_instrument_ids: tuple[str, ...] = ()
+    mark_interval_seconds: float = 1.0
+    max_buffer_events: int = 100_000
+    flush_timeout_seconds: float = 10.0
+
+
+class AlgowatchActor(Actor):  # type: ignore[misc]
+    """Forward order events, account states and throttled marks to an algowatch service.
+
+    Added with ``engine.add_actor(AlgowatchActor(config))`` (backtest) or
+    ``node.trader.add_actor(...)`` (live). It listens on the message bus to every
+    strategy's order events (``events.order.*``) and every account's state
+    (``events.account.*``), maps them with :class:`NautilusMapper` and hands them
+    to an :class:`algowatch.client.Client`, whose helpers never wait on the
+    network. Stopping the actor flushes (up to ``flush_timeout_seconds``);
+    disposing it closes the client.
+    """
+
+    def __init__(self, config: AlgowatchActorConfig) -> None:
+        super().__init__(config)
+        self._settings = config
+        self._mapper = NautilusMapper()
+        self._client: Client | None = None
+        self._interval_ns = int(config.mark_interval_seconds * 1e9)
+        # symbol -> (ts of the last mark sent, the latest price not yet sent or None)
+        self._last_mark_ts: dict[str, int] = {}
+        self._pending: dict[str, ev.Mark] = {}
+
+    @property
+    def client(self) -> Client | None:
+        """The SDK client while the actor runs (``stats()``, ``flush()``)."""
+        return self._client
+
+    def on_start(self) -> None:
+        """Open the client and subscribe to order events, account states and prices."""
+        if self._client is None:
+            self._client = Client(
+                self._settings.url,
+                token=self._settings.token,
+                max_buffer_events=self._settings.max_buffer_events,
+            )
+        self.msgbus.subscribe(topic="events.order.*", handler=self._on_nautilus_event)
+        self.msgbus.subscribe(topic="events.account.*", handler=self._on_nautilus_event)
+        for bar_type in self._settings.bar_types:
+            self.subscribe_bars(BarType.from_str(bar_type))
+        for instrument_id in self._settings.quote_instrument_ids:
+            self.subscribe_quote_ticks(InstrumentId.from_str(instrument_id))
+
+    def on_stop(self) -> None:
+        """Send the marks held back by the throttle and flush the client."""
+        if self._client is None:
+            return
+        for mark in self._pending.values():
+            self._client.emit(mark)
+        self._pending.clear()
+        self._client.flush(timeout=self._settings.flush_timeout_seconds)
+
+    def on_dispose(self) -> None:
+        """Close the client (what is still undelivered is reported as dropped)."""
+        if self._client is not None:
+            self._client.close(timeout=self._settings.flush_timeout_seconds)
+            self._client = None
+
+    def on_bar(self, bar: Bar) -> None:
+        """Throttle a bar's close into a mark."""
+        self._mark(bar.bar_type.instrument_id.value, float(bar.close), None, None, bar.ts_event)
+
+    def on_quote_tick(self, tick: QuoteTick) -> None:
+        """Throttle a quote's mid into a mark (with bid and ask)."""
+        bid, ask = float(tick.bid_price), float(tick.ask_price)
+        self._mark(tick.instrument_id.value, (bid + ask) / 2, bid, ask, tick.ts_event)
+
+    def _mark(self, symbol: str, price: float, bid: float | None, ask: float | None,
+              ts: int) -> None:
+        if self._client is None:
+            return
+        mark = ev.Mark(ts=ts, symbol=symbol, price=price, bid=bid, ask=ask)
+        if ts - self._last_mark_ts.get(symbol, -self._interval_ns) >= self._interval_ns:
+            self._last_mark_ts[symbol] = ts
+            self._pending.pop(symbol, None)
+            self._client.emit(mark)
+        else:
+            self._pending[symbol] = mark
+
+    def _on_nautilus_event(self, event: Any) -> None:
+        if self._client is None:
+            return
+        try:
+            values = type(event).to_dict(event)
+            for mapped in self._mapper.map(values):
+                self._client.emit(mapped)
+        except InvalidEventError:
+            _log.exception("algowatch could not map a Nautilus %s", type(event).__name__)
