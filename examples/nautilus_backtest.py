@@ -145,9 +145,7 @@ class RandomTrader(Strategy):
                 Quantity.from_int(quantity),
                 price,
                 time_in_force=TimeInForce.GTD if expires else TimeInForce.GTC,
-                expire_time=(
-                    None if not expires else _as_datetime(bar.ts_event + 5 * MINUTE_NS)
-                ),
+                expire_time=(None if not expires else _as_datetime(bar.ts_event + 5 * MINUTE_NS)),
                 post_only=crossing,
             )
         )
@@ -166,14 +164,15 @@ def build_engine(
     url: str | None = None,
     token: str | None = None,
     mark_interval_seconds: float = 60.0,
-    redis_db: int | None = None,
+    redis: bool = False,
     redis_port: int = 6379,
     trader_id: str = "BACKTESTER-001",
 ) -> BacktestEngine:
     """Return a ready-to-run engine (strategy, data and, with ``url``, the actor)."""
     message_bus = None
-    if redis_db is not None:
-        # Nautilus selects the Redis database by name only via the URL; db 0 is the default.
+    if redis:
+        # Nautilus's DatabaseConfig names no database number: streams go to db 0, under
+        # the key trader-<trader_id>:stream (one stream keeps the events in order)
         message_bus = MessageBusConfig(
             database=DatabaseConfig(host="127.0.0.1", port=redis_port),
             encoding="json",
@@ -283,7 +282,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--bars", type=int, default=3000)
     parser.add_argument("--mark-interval-seconds", type=float, default=60.0)
-    parser.add_argument("--redis-db", type=int, help="write the message bus to Redis")
+    parser.add_argument("--redis", action="store_true", help="write the message bus to Redis")
     parser.add_argument("--redis-port", type=int, default=6379)
     parser.add_argument("--trader-id", default="BACKTESTER-001")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
@@ -294,7 +293,7 @@ def main() -> None:
         url=args.url,
         token=args.token,
         mark_interval_seconds=args.mark_interval_seconds,
-        redis_db=args.redis_db,
+        redis=args.redis,
         redis_port=args.redis_port,
         trader_id=args.trader_id,
     )

@@ -17,13 +17,14 @@ from algowatch import events as ev
 from algowatch.client import Client
 from algowatch.errors import InvalidEventError
 from algowatch.integrations.nautilus._mapping import NautilusMapper
+from algowatch.integrations.nautilus._marks import MarkThrottle
 
 __all__ = ["AlgowatchActor", "AlgowatchActorConfig"]
 
 _log = logging.getLogger("algowatch.integrations.nautilus")
 
 
-class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ignore[misc]
+class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ignore[misc,call-arg]
     """Where to send the node's events, and which prices to send as marks.
 
     Parameters
@@ -72,10 +73,7 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         self._settings = config
         self._mapper = NautilusMapper()
         self._client: Client | None = None
-        self._interval_ns = int(config.mark_interval_seconds * 1e9)
-        # symbol -> (ts of the last mark sent, the latest price not yet sent or None)
-        self._last_mark_ts: dict[str, int] = {}
-        self._pending: dict[str, ev.Mark] = {}
+        self._marks = MarkThrottle(interval_seconds=config.mark_interval_seconds)
 
     @property
     def client(self) -> Client | None:
@@ -101,9 +99,8 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         """Send the marks held back by the throttle and flush the client."""
         if self._client is None:
             return
-        for mark in self._pending.values():
+        for mark in self._marks.drain():
             self._client.emit(mark)
-        self._pending.clear()
         self._client.flush(timeout=self._settings.flush_timeout_seconds)
 
     def on_dispose(self) -> None:
@@ -121,17 +118,14 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         bid, ask = float(tick.bid_price), float(tick.ask_price)
         self._mark(tick.instrument_id.value, (bid + ask) / 2, bid, ask, tick.ts_event)
 
-    def _mark(self, symbol: str, price: float, bid: float | None, ask: float | None,
-              ts: int) -> None:
+    def _mark(
+        self, symbol: str, price: float, bid: float | None, ask: float | None, ts: int
+    ) -> None:
         if self._client is None:
             return
-        mark = ev.Mark(ts=ts, symbol=symbol, price=price, bid=bid, ask=ask)
-        if ts - self._last_mark_ts.get(symbol, -self._interval_ns) >= self._interval_ns:
-            self._last_mark_ts[symbol] = ts
-            self._pending.pop(symbol, None)
+        mark = self._marks.offer(ev.Mark(ts=ts, symbol=symbol, price=price, bid=bid, ask=ask))
+        if mark is not None:
             self._client.emit(mark)
-        else:
-            self._pending[symbol] = mark
 
     def _on_nautilus_event(self, event: Any) -> None:
         if self._client is None:

@@ -81,7 +81,7 @@ class _Fields:
 
     def choice(self, name: str, table: Mapping[str, Any]) -> Any:
         value = self.values.get(name)
-        if value not in table:
+        if not isinstance(value, str) or value not in table:
             raise _fail(self.kind, name, f"must be one of {sorted(table)}, received {value!r}")
         return table[value]
 
@@ -176,8 +176,11 @@ class NautilusMapper:
         self._forget(order_id)
         return [
             ev.OrderSubmitted(**base, order_id=order_id, **details),
-            ev.OrderRejected(**{**base, "event_id": base["event_id"] + ":rejected"},
-                             order_id=order_id, reason=reason),
+            ev.OrderRejected(
+                **{**base, "event_id": base["event_id"] + ":rejected"},
+                order_id=order_id,
+                reason=reason,
+            ),
         ]
 
     def _accepted(self, fields: _Fields) -> list[ev.Event]:
