@@ -21,7 +21,9 @@ from typing import Any
 from algowatch.errors import MissingDependencyError
 from algowatch.integrations.nautilus._mapping import NautilusMapper
 
-__all__ = ["AlgowatchActor", "AlgowatchActorConfig", "NautilusMapper"]
+# AlgowatchActor and AlgowatchActorConfig resolve on first use (__getattr__) and stay out of
+# __all__: without the extra, a star import would fail on them.
+__all__ = ["NautilusMapper"]
 
 
 def __getattr__(name: str) -> Any:
