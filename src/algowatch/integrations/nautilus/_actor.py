@@ -128,9 +128,15 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
     ) -> None:
         if self._client is None:
             return
+        if price <= 0:
+            return  # the contract's prices are > 0 (a spread's or a future's may not be)
         mark = self._marks.offer(ev.Mark(ts=ts, symbol=symbol, price=price, bid=bid, ask=ask))
         if mark is not None:
-            self._client.emit(mark)
+            try:
+                self._client.emit(mark)
+            except Exception:
+                # a monitoring failure must never reach the trading loop
+                _log.exception("algowatch could not send a mark for %s", symbol)
 
     def _on_nautilus_event(self, event: Any) -> None:
         if self._client is None:
@@ -141,3 +147,6 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
                 self._client.emit(mapped)
         except InvalidEventError:
             _log.exception("algowatch could not map a Nautilus %s", type(event).__name__)
+        except Exception:
+            # a monitoring failure must never reach the trading loop
+            _log.exception("algowatch failed on a Nautilus %s", type(event).__name__)
