@@ -6,9 +6,12 @@ This module imports ``nautilus_trader`` (the ``nautilus`` extra, Python >= 3.12)
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
 from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.model.data import Bar, BarType, QuoteTick
 from nautilus_trader.model.identifiers import InstrumentId
@@ -41,8 +44,9 @@ class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ign
         At most one mark per symbol per this much event time; the latest price
         waiting is sent when the actor stops.
     flush_interval_seconds
-        A partial batch waits at most this long (fewer, larger posts cost the node's
-        process less than the SDK's 0.25 s default).
+        Events are handed to the client in bursts at most this far apart (or every
+        1,000 events), and a partial batch waits at most this long: fewer, larger
+        posts cost the node's process less.
     max_buffer_events
         Events that may wait in memory when the service is slow or down; then the
         oldest is dropped (the trading loop never waits).
@@ -78,6 +82,11 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         self._mapper = NautilusMapper()
         self._client: Client | None = None
         self._marks = MarkThrottle(interval_seconds=config.mark_interval_seconds)
+        # Events are handed to the client in bursts, at most once per flush interval (or
+        # every batch): the client's sender posts whatever it finds, and a steady trickle
+        # would cost one small HTTP post per few events, on the node's CPU.
+        self._held: list[ev.Event] = []
+        self._handed_at = 0.0
 
     @property
     def client(self) -> Client | None:
@@ -93,6 +102,13 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
                 flush_interval_seconds=self._settings.flush_interval_seconds,
                 max_buffer_events=self._settings.max_buffer_events,
             )
+        if isinstance(self.clock, LiveClock):
+            # a live node may go quiet: hand over what waits at least every interval
+            self.clock.set_timer(
+                "algowatch-hand-over",
+                timedelta(seconds=self._settings.flush_interval_seconds),
+                callback=lambda _event: self._hand_over(),
+            )
         self.msgbus.subscribe(topic="events.order.*", handler=self._on_nautilus_event)
         self.msgbus.subscribe(topic="events.account.*", handler=self._on_nautilus_event)
         for bar_type in self._settings.bar_types:
@@ -104,8 +120,10 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         """Send the marks held back by the throttle and flush the client."""
         if self._client is None:
             return
-        for mark in self._marks.drain():
-            self._client.emit(mark)
+        self._held.extend(self._marks.drain())
+        self._hand_over()
+        if "algowatch-hand-over" in self.clock.timer_names:
+            self.clock.cancel_timer("algowatch-hand-over")
         self._client.flush(timeout=self._settings.flush_timeout_seconds)
 
     def on_dispose(self) -> None:
@@ -132,11 +150,7 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             return  # the contract's prices are > 0 (a spread's or a future's may not be)
         mark = self._marks.offer(ev.Mark(ts=ts, symbol=symbol, price=price, bid=bid, ask=ask))
         if mark is not None:
-            try:
-                self._client.emit(mark)
-            except Exception:
-                # a monitoring failure must never reach the trading loop
-                _log.exception("algowatch could not send a mark for %s", symbol)
+            self._hold(mark)
 
     def _on_nautilus_event(self, event: Any) -> None:
         if self._client is None:
@@ -144,9 +158,29 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         try:
             values = type(event).to_dict(event)
             for mapped in self._mapper.map(values):
-                self._client.emit(mapped)
+                self._hold(mapped)
         except InvalidEventError:
             _log.exception("algowatch could not map a Nautilus %s", type(event).__name__)
         except Exception:
             # a monitoring failure must never reach the trading loop
             _log.exception("algowatch failed on a Nautilus %s", type(event).__name__)
+
+    def _hold(self, event: ev.Event) -> None:
+        self._held.append(event)
+        if (
+            len(self._held) >= 1000
+            or time.monotonic() - self._handed_at >= self._settings.flush_interval_seconds
+        ):
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        held, self._held = self._held, []
+        self._handed_at = time.monotonic()
+        if self._client is None:
+            return
+        for event in held:
+            try:
+                self._client.emit(event)
+            except Exception:
+                # a monitoring failure must never reach the trading loop
+                _log.exception("algowatch could not send a %s", type(event).__name__)
