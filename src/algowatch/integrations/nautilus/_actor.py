@@ -148,7 +148,18 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             return
         if price <= 0:
             return  # the contract's prices are > 0 (a spread's or a future's may not be)
-        mark = self._marks.offer(ev.Mark(ts=ts, symbol=symbol, price=price, bid=bid, ask=ask))
+        # a price's id is its symbol and time (as the bridge's): idempotent, and cheaper
+        # than the ULID the SDK would draw for it
+        mark = self._marks.offer(
+            ev.Mark(
+                ts=ts,
+                event_id=f"mark:{symbol}:{ts}",
+                symbol=symbol,
+                price=price,
+                bid=bid,
+                ask=ask,
+            )
+        )
         if mark is not None:
             self._hold(mark)
 
