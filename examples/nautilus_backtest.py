@@ -6,7 +6,7 @@ Synthetic one-minute AUD/USD bars (a seeded random walk) drive a strategy that
 trades at random: market orders (taker fee), resting limit orders (maker rebate)
 that fill, expire or get canceled, post-only orders that the venue rejects, and
 orders that flip the position. It prints Nautilus's own figures (``--json`` for
-a machine-readable line); ``--url`` adds ``AlgowatchActor``, ``--redis-db``
+a machine-readable line); ``--url`` adds ``AlgowatchActor``, ``--redis``
 makes the node write its message bus to Redis (``MessageBusConfig``) for the
 bridge. The tests and bench/nautilus.py run it.
 """
