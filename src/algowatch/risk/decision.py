@@ -24,7 +24,9 @@ limit                  observed value                                      level
 Numeric limits warn at ``warn_fraction`` of the limit, stop entries at
 ``stop_entries_fraction`` and flatten at the limit itself. Hysteresis: a level
 is left only when the value falls below ``(1 - hysteresis)`` times the
-threshold that raised it; a condition (broker down, no heartbeat, not trading)
+threshold that raised it, and an undefined value (NaN) keeps the level, except for
+the rejection rate: with fewer than ``min_orders_for_rejection_rate`` orders in its
+window the rate is unknown, which is ``ok`` (not breached). A condition (broker down, no heartbeat, not trading)
 clears only after it has been false for ``recovery_seconds``. ``flatten``
 *latches*: the guard stays at ``flatten`` until an operator resets it.
 
@@ -271,12 +273,14 @@ def _observe(state: RiskState, inputs: RiskInputs, s: RiskSettings) -> dict[str,
     numeric(
         "daily_loss", None if daily is None else max(0.0, -daily), s.daily_loss_limit, "flatten"
     )
-    numeric(
-        "rejection_rate",
-        _rejection_rate(state.order_samples, s),
-        s.max_rejection_rate,
-        "stop_entries",
-    )
+    rate = _rejection_rate(state.order_samples, s)
+    if rate is None:
+        # too few orders in the window: the rate is unknown, not breached (while entries
+        # are stopped few orders are sent, so a held level could never clear)
+        since = prev["rejection_rate"].since_ns if prev["rejection_rate"].level == "ok" else now
+        out["rejection_rate"] = LimitStatus(limit=s.max_rejection_rate, since_ns=since)
+    else:
+        numeric("rejection_rate", rate, s.max_rejection_rate, "stop_entries")
     out["broker_down"] = _condition(
         _broker_down(inputs, s),
         _age_seconds(now, inputs.heartbeats.get(s.broker_component)),
@@ -378,17 +382,32 @@ def evaluate(
 
 
 def reset(state: RiskState, now_ns: int, *, by: str, reason: str) -> tuple[RiskState, RiskAlert]:
-    """Return ``state`` with the flatten latch released by an operator, and the alert.
+    """Return ``state`` reset by an operator, and the alert.
 
-    The level drops to the worst level the limits still show (so a breach that is
-    still present stops entries rather than re-opening trading).
+    The flatten latch is released: a limit at ``flatten`` drops to ``stop_entries``
+    (so a breach that is still present stops entries rather than re-opening trading,
+    and flattens again at the next evaluation while it lasts). Every other limit is
+    cleared to ``ok`` (its hysteresis and recovery wait forgotten): the next
+    evaluation raises it again at once if its breach is still observed.
+
+    Examples
+    --------
+    >>> stuck = RiskState(
+    ...     level="stop_entries", limits={"rejection_rate": LimitStatus(level="stop_entries")}
+    ... )
+    >>> state, alert = reset(stuck, 1, by="alice", reason="broker back")
+    >>> state.level, state.limits["rejection_rate"].level, alert.previous
+    ('ok', 'ok', 'stop_entries')
     """
-    worst: Level = max((st.level for st in state.limits.values()), key=level_rank, default="ok")
-    level: Level = "stop_entries" if worst == "flatten" else worst
     limits = {
-        name: (dataclasses.replace(st, level="stop_entries") if st.level == "flatten" else st)
+        name: (
+            dataclasses.replace(st, level="stop_entries", since_ns=now_ns, clear_since_ns=None)
+            if st.level == "flatten"
+            else LimitStatus(value=st.value, limit=st.limit)
+        )
         for name, st in state.limits.items()
     }
+    level: Level = max((st.level for st in limits.values()), key=level_rank, default="ok")
     alert = RiskAlert(
         ts_ns=now_ns,
         limit="guard",
