@@ -145,6 +145,7 @@ class HealthCheckSettings(_Section, frozen=True, kw_only=True):
         "redis",
         "market_data",
         "heartbeat",
+        "broker_heartbeat",
         "order_flow",
         "clock",
         "audit",

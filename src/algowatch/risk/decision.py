@@ -26,8 +26,9 @@ Numeric limits warn at ``warn_fraction`` of the limit, stop entries at
 is left only when the value falls below ``(1 - hysteresis)`` times the
 threshold that raised it, and an undefined value (NaN) keeps the level, except for
 the rejection rate: with fewer than ``min_orders_for_rejection_rate`` orders in its
-window the rate is unknown, which is ``ok`` (not breached). A condition (broker down, no heartbeat, not trading)
-clears only after it has been false for ``recovery_seconds``. ``flatten``
+window the rate is unknown, which is ``ok`` (not breached). A condition (broker
+down, no heartbeat, not trading) clears only after it has been false for
+``recovery_seconds``. ``flatten``
 *latches*: the guard stays at ``flatten`` until an operator resets it.
 
 .. versionadded:: 0.1.0

@@ -35,6 +35,14 @@ def test_demo_uses_the_services_guard_and_audit_trail(tmp_path: Path) -> None:
         assert report["checks"] >= 2
         assert app.risk_level() == report["level"]
         assert app.guard_errors == 0
+        # the demo's broker check is a broker: trading_broker_up has its sample
+        metrics = httpx.get(f"{app.url}/metrics").text
+        assert any(
+            line.startswith('trading_broker_up{broker="broker"} ') for line in metrics.splitlines()
+        ), metrics[:2000]
+        health = httpx.get(f"{app.url}/health").json()
+        assert health["configured_checks"] == 4
+        assert "note" not in health
     finally:
         app.stop()
     # one writer (the service's): its trail verifies, the guard's first record is in it
