@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -48,6 +48,7 @@ from algowatch.settings import RiskSettings
 __all__ = [
     "LEVELS",
     "LIMITS",
+    "STATE_LIMITS",
     "Level",
     "LimitStatus",
     "RiskAlert",
@@ -68,6 +69,10 @@ LIMITS: Final[tuple[str, ...]] = (
     "heartbeat",
     "not_trading",
 )
+#: The limits that change only when an event is applied (the figures they read), so they
+#: are evaluated after each applied group; the others depend on the passing of time too
+#: (heartbeats, not trading, broker down, the rejection rate's sliding window).
+STATE_LIMITS: Final[tuple[str, ...]] = ("max_drawdown", "daily_loss")
 _NS: Final = 1_000_000_000
 # a value equal to a threshold reaches it, whatever the float rounding of fraction x limit
 _TOLERANCE: Final = 1.0 - 1e-12
@@ -336,9 +341,17 @@ def _message(name: str, status: LimitStatus, previous: Level) -> str:
 
 
 def evaluate(
-    state: RiskState, inputs: RiskInputs, settings: RiskSettings
+    state: RiskState,
+    inputs: RiskInputs,
+    settings: RiskSettings,
+    *,
+    only: Collection[str] | None = None,
 ) -> tuple[RiskState, list[RiskAlert]]:
     """Return the next state and the alerts (level changes) for ``inputs``.
+
+    ``only`` names the limits to judge (e.g. :data:`STATE_LIMITS` after an applied
+    event); the others keep their status, and the rejection rate's order samples are
+    left alone. ``None`` judges every limit.
 
     Examples
     --------
@@ -352,8 +365,14 @@ def evaluate(
     >>> state.level, state.latched, alerts[0].limit
     ('flatten', True, 'max_drawdown')
     """
-    with_samples = dataclasses.replace(state, order_samples=_samples(state, inputs, settings))
+    samples = state.order_samples if only is not None else _samples(state, inputs, settings)
+    with_samples = dataclasses.replace(state, order_samples=samples)
     limits = _observe(with_samples, inputs, settings)
+    if only is not None:
+        limits = {
+            name: status if name in only else state.limits.get(name, LimitStatus())
+            for name, status in limits.items()
+        }
     worst: Level = max((st.level for st in limits.values()), key=level_rank, default="ok")
     latched = state.latched or worst == "flatten"
     level: Level = "flatten" if latched else worst

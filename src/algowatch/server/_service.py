@@ -19,7 +19,7 @@ from algowatch.events import Event
 from algowatch.health import HealthRunner, JournalCheck
 from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
-from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
+from algowatch.risk import STATE_FILE, LimitTrigger, RiskAlert, RiskGuard
 from algowatch.server._pipeline import IngestPipeline, IngestResult, apply_event
 from algowatch.server._render import render_snapshot
 from algowatch.server._stream import SnapshotBroadcaster
@@ -115,6 +115,12 @@ class Service:
             )
         self._risk_loop = risk_loop
         self._risk_task: asyncio.Task[None] | None = None
+        # event-driven risk limits (issue 14): evaluated after each applied group
+        self.limit_trigger: LimitTrigger | None = None
+        if self.risk_guard is not None and risk_loop:
+            self.limit_trigger = LimitTrigger(
+                self.risk_guard, lambda: self.monitor.figures().portfolio
+            )
         self._published: set[asyncio.Task[None]] = set()
 
     def audit_state(self) -> str:
@@ -161,7 +167,7 @@ class Service:
             self.monitor,
             max_pending_events=self.settings.server.max_pending_events,
             max_group_events=max(self.settings.journal.group_commit_max_events, 10_000),
-            on_applied=self.broadcaster.mark_changed,
+            on_applied=self._applied,
         )
         self.pipeline.start()
         self.broadcaster.start()
@@ -183,6 +189,12 @@ class Service:
             if apply_event(monitor, event):
                 applied += 1
         return applied
+
+    def _applied(self, count: int) -> None:
+        # after each applied group, on the loop: streams, then the guard's state limits
+        self.broadcaster.mark_changed(count)
+        if self.limit_trigger is not None and not self._stopping:
+            self.limit_trigger.notify(count)
 
     async def check_risk(self) -> list[RiskAlert]:
         """Evaluate the risk guard once against the Monitor and the health report.
@@ -282,6 +294,8 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._risk_task
             self._risk_task = None
+        if self.limit_trigger is not None:
+            await self.limit_trigger.drain()
         await asyncio.sleep(0)  # let events published from a worker thread be queued
         if self._published:
             await asyncio.gather(*self._published)

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from algowatch.monitor import Monitor, ScopeFigures
-from algowatch.risk import RiskInputs, RiskState, evaluate, level_rank, reset
+from algowatch.risk import STATE_LIMITS, RiskInputs, RiskState, evaluate, level_rank, reset
 from algowatch.settings import RiskSettings
 
 NS = 10**9
@@ -244,3 +244,26 @@ def test_reset_clears_levels_that_are_not_latched() -> None:
     )
     assert state.limits["max_drawdown"].level == "warn"
     assert [a.limit for a in alerts] == ["max_drawdown", "rejection_rate"]
+
+
+def test_evaluating_only_the_state_limits_keeps_the_others_and_the_samples() -> None:
+    """only=STATE_LIMITS judges drawdown and daily loss; a broker stop and the rejection
+    rate's samples stay exactly as the last full evaluation left them."""
+    down = {"checks": {"paper": {"kind": "broker", "status": "disconnected"}}}
+    state, _ = evaluate(
+        RiskState(), RiskInputs(now_ns=0, health=down, figures=_snap(orders_submitted=5)), S
+    )
+    assert state.limits["broker_down"].level == "stop_entries"
+    before = state.order_samples
+    state, alerts = evaluate(
+        state,
+        RiskInputs(now_ns=NS, figures=_snap(0.25, orders_submitted=50, orders_rejected=40)),
+        S,
+        only=STATE_LIMITS,
+    )
+    assert [a.limit for a in alerts] == ["max_drawdown"]
+    assert state.limits["max_drawdown"].level == "flatten"
+    assert state.limits["broker_down"].level == "stop_entries"
+    assert state.limits["rejection_rate"].level == "ok"
+    assert state.order_samples == before
+    assert state.level == "flatten"
