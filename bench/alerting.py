@@ -172,8 +172,18 @@ class Stack:
         data = self.workdir / "data"
         self._start(
             "algowatch",
-            [sys.executable, "-m", "algowatch", "serve", "--port", str(app_port)]
-            + ["--data-dir", str(data), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "algowatch",
+                "serve",
+                "--port",
+                str(app_port),
+                "--data-dir",
+                str(data),
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
         self._start(
@@ -336,10 +346,12 @@ def main() -> int:
             "(scripts/bootstrap --system)"
         )
         return 0
-    with tempfile.TemporaryDirectory(prefix="algowatch-alerting-") as tmp:
-        with running_stack(Path(tmp)) as stack:
-            latencies = measure(stack, args.cycles)
-            watchdog = first_watchdog(stack)
+    with (
+        tempfile.TemporaryDirectory(prefix="algowatch-alerting-") as tmp,
+        running_stack(Path(tmp)) as stack,
+    ):
+        latencies = measure(stack, args.cycles)
+        watchdog = first_watchdog(stack)
     print(f"time to alert, rendered defaults, {args.cycles} breaches at random points")
     print(f"{'path':<10}{'p50 s':>9}{'p99 s':>9}{'max s':>9}{'goal s':>9}")
     for name, values in latencies.items():

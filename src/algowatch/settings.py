@@ -298,7 +298,7 @@ class AlertSettings(_Section, frozen=True, kw_only=True):
     group_interval_seconds: _Positive = 300.0
     repeat_interval_seconds: _Positive = 4 * 3600.0
     critical_group_wait_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.0
-    critical_group_interval_seconds: _Positive = 5.0
+    critical_group_interval_seconds: _Positive = 2.0
     critical_repeat_interval_seconds: _Positive = 3600.0
     watchdog_interval_seconds: _Positive = 60.0
     resolve_timeout_seconds: _Positive = 300.0

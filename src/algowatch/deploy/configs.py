@@ -158,7 +158,7 @@ def alertmanager_config(settings: AlertSettings) -> dict[str, Any]:
 
     .. versionchanged:: 0.2.0
        Receivers and every timing come from ``[alerts]``; the critical route's
-       ``group_interval`` is 5 s by default (was 1 m).
+       ``group_interval`` is 2 s by default (was 1 m).
 
     .. versionadded:: 0.1.0
     """

@@ -104,14 +104,14 @@ def test_alertmanager_holds_no_secret_inline() -> None:
 
 
 def test_alertmanager_routes_follow_the_corrections() -> None:
-    """C3 matchers, C6 group_wait 0 s and group_interval 5 s on critical, C7 group_by job,
+    """C3 matchers, C6 group_wait 0 s and group_interval 2 s on critical, C7 group_by job,
     C8 inhibit rules."""
     am = yaml.safe_load(render()["alertmanager/alertmanager.yml"])
     route = am["route"]
     assert "job" in route["group_by"]
     routes = {tuple(r["matchers"]): r for r in route["routes"]}
     critical = routes[('severity="critical"',)]
-    assert (critical["group_wait"], critical["group_interval"]) == ("0s", "5s")
+    assert (critical["group_wait"], critical["group_interval"]) == ("0s", "2s")
     assert routes[('alertname="Watchdog"',)]["receiver"] == "deadmans-switch"
     assert "match" not in json.dumps(route).replace("matchers", "")
     inhibit = am["inhibit_rules"]
