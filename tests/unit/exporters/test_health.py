@@ -99,6 +99,10 @@ def test_a_broker_heartbeat_check_has_a_broker_up_sample_from_the_first_scrape()
         system_metrics=False,
         checks=(HealthCheckSettings(name="broker", kind="broker_heartbeat", max_age_seconds=20),),
     )
+    seen_nothing = {"now": LastSeen()}
+    before = HealthRunner(settings, clock=clock, last_seen=lambda: seen_nothing["now"])
+    asyncio.run(before.run_once())
+    assert before.report()["checks"]["broker"]["status"] == "unknown"  # not seen: not down
     runner = HealthRunner(settings, clock=clock, last_seen=lambda: seen["now"])
     registry = CollectorRegistry()
     registry.register(HealthCollector(runner.report))
