@@ -33,6 +33,7 @@ __all__ = [
     "JournalSettings",
     "LoggingSettings",
     "MonitorSettings",
+    "ReceiverSettings",
     "RiskSettings",
     "ServerSettings",
     "Settings",
@@ -147,6 +148,7 @@ class HealthCheckSettings(_Section, frozen=True, kw_only=True):
         "redis",
         "market_data",
         "heartbeat",
+        "broker_heartbeat",
         "order_flow",
         "clock",
         "audit",
@@ -224,6 +226,57 @@ class RiskSettings(_Section, frozen=True, kw_only=True):
     webhook_backoff_seconds: float = 0.5
 
 
+_RECEIVER_FIELDS: dict[str, tuple[str, ...]] = {
+    "webhook": ("url",),
+    "slack": ("api_url_file", "channel"),
+    "pagerduty": ("routing_key_file",),
+    "email": ("to",),
+    "opsgenie": ("api_key_file",),
+}
+_RECEIVER_OPTIONAL = ("url", "api_url_file", "channel", "routing_key_file", "to", "api_key_file")
+
+
+class ReceiverSettings(_Section, frozen=True, kw_only=True):
+    """One ``[[alerts.receivers]]`` entry: where Alertmanager sends a route's alerts.
+
+    Secrets are paths to files (Alertmanager's ``*_file`` fields), never inline; a
+    webhook's ``url`` is inline because Alertmanager 0.25 has no ``url_file``.
+
+    Raises
+    ------
+    ConfigError
+        When a field the kind needs is missing, or a field it does not use is set.
+
+    Examples
+    --------
+    >>> ReceiverSettings(kind="pagerduty")
+    Traceback (most recent call last):
+    ...
+    algowatch.errors.ConfigError: alerts.receivers: kind 'pagerduty' needs routing_key_file
+    """
+
+    kind: Literal["webhook", "slack", "pagerduty", "email", "opsgenie"]
+    route: Literal["critical", "team", "all"] = "all"
+    url: str | None = None
+    api_url_file: str | None = None
+    channel: str | None = None
+    routing_key_file: str | None = None
+    to: str | None = None
+    api_key_file: str | None = None
+    send_resolved: bool = True
+
+    def __post_init__(self) -> None:
+        needed = _RECEIVER_FIELDS[self.kind]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            msg = f"alerts.receivers: kind {self.kind!r} needs {', '.join(missing)}"
+            raise ConfigError(msg)
+        unused = [n for n in _RECEIVER_OPTIONAL if n not in needed and getattr(self, n) is not None]
+        if unused:
+            msg = f"alerts.receivers: kind {self.kind!r} does not use {', '.join(unused)}"
+            raise ConfigError(msg)
+
+
 class HummingbotSourceSettings(_Section, frozen=True, kw_only=True):
     """``[sources.hummingbot]``: subscribe to hummingbot's MQTT bridge.
 
@@ -255,23 +308,34 @@ class SourcesSettings(_Section, frozen=True, kw_only=True):
 
 
 class AlertSettings(_Section, frozen=True, kw_only=True):
-    """``[alerts]``: thresholds and receivers rendered into the Prometheus artefacts."""
+    """``[alerts]``: timings, thresholds and receivers rendered into the Prometheus artefacts.
+
+    The risk limits are not here: the rendered risk rules read the guard's state
+    and thresholds from ``[risk]`` (one source of truth; see ``docs/prometheus.md``).
+    """
 
     job: str = "trading-engine"
-    scrape_interval_seconds: float = 5.0
-    evaluation_interval_seconds: float = 15.0
+    scrape_interval_seconds: _Positive = 1.0
+    risk_evaluation_interval_seconds: _Positive = 1.0
+    evaluation_interval_seconds: _Positive = 15.0
+    default_scrape_interval_seconds: _Positive = 15.0
     target: str = "trading:8000"
     prometheus_target: str = "localhost:9090"
     alertmanager_target: str = "alertmanager:9093"
     node_exporter_target: str = "node-exporter:9100"
     postgres_exporter_target: str = "postgres-exporter:9187"
     postgres_job: str = "postgres"
-    risk_for_seconds: float = 60.0
-    max_drawdown_ratio: float = 0.15
-    daily_loss_usd: float = 5_000.0
+    risk_for_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    group_wait_seconds: _Positive = 30.0
+    group_interval_seconds: _Positive = 300.0
+    repeat_interval_seconds: _Positive = 4 * 3600.0
+    critical_group_wait_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    critical_group_interval_seconds: _Positive = 2.0
+    critical_repeat_interval_seconds: _Positive = 3600.0
+    watchdog_interval_seconds: _Positive = 60.0
+    resolve_timeout_seconds: _Positive = 300.0
+    alert_resend_delay_seconds: _Positive = 5.0
     order_latency_p95_seconds: float = 2.0
-    rejection_rate: float = 0.10
-    rejection_min_orders: int = 10
     slippage_p50_bps: float = 10.0
     market_data_stale_seconds: float = 30.0
     memory_bytes: int = 3 * 1024**3
@@ -283,6 +347,30 @@ class AlertSettings(_Section, frozen=True, kw_only=True):
     deadmans_switch_url: str = "http://127.0.0.1:9095/watchdog"
     secrets_dir: str = "/etc/alertmanager/secrets"
     runbook_base_url: str = "https://github.com/algowatch/algowatch/blob/main/docs/runbooks.md"
+    receivers: tuple[ReceiverSettings, ...] = ()
+
+
+# [alerts] keys that duplicated a [risk] limit: refused with the key to use instead
+_MOVED_ALERT_KEYS = {
+    "max_drawdown_ratio": "risk.max_drawdown",
+    "daily_loss_usd": "risk.daily_loss_limit",
+    "rejection_rate": "risk.max_rejection_rate",
+    "rejection_min_orders": "risk.min_orders_for_rejection_rate",
+}
+
+
+def _refuse_moved_keys(data: Mapping[str, Any]) -> None:
+    alerts = data.get("alerts")
+    if not isinstance(alerts, Mapping):
+        return
+    for key, replacement in _MOVED_ALERT_KEYS.items():
+        if key in alerts:
+            msg = (
+                f"alerts.{key} was removed in 0.2.0: set {replacement} instead (one limit "
+                "drives both the risk guard and the rendered Prometheus rules, so the two "
+                "can never disagree)"
+            )
+            raise ConfigError(msg)
 
 
 class Settings(_Section, frozen=True, kw_only=True):
@@ -382,6 +470,7 @@ def load_settings(
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set_path(data, tuple(dotted.split(".")), value)
+    _refuse_moved_keys(data)
     try:
         return msgspec.convert(data, Settings, strict=False)
     except msgspec.ValidationError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
@@ -112,3 +113,50 @@ def test_max_future_seconds_given_inf_turns_the_window_off() -> None:
     """``inf`` stays accepted: it is the documented way to turn the check off."""
     settings = load_settings(environ={"ALGOWATCH_SERVER__MAX_FUTURE_SECONDS": "inf"})
     assert settings.server.max_future_seconds == float("inf")
+
+
+@pytest.mark.parametrize(
+    ("key", "replacement"),
+    [
+        ("max_drawdown_ratio", "risk.max_drawdown"),
+        ("daily_loss_usd", "risk.daily_loss_limit"),
+        ("rejection_rate", "risk.max_rejection_rate"),
+        ("rejection_min_orders", "risk.min_orders_for_rejection_rate"),
+    ],
+)
+def test_alert_keys_that_duplicated_a_risk_limit_are_refused(
+    key: str, replacement: str, tmp_path: Path
+) -> None:
+    """One source of truth: an old [alerts] limit stops the command naming the [risk] key."""
+    path = tmp_path / "algowatch.toml"
+    path.write_text(f"[alerts]\n{key} = 0.1\n")
+    with pytest.raises(ConfigError, match=rf"alerts\.{key} was removed .* set {replacement}"):
+        load_settings(path, environ={})
+
+
+def test_the_receivers_example_of_the_docs_loads(tmp_path: Path) -> None:
+    """docs/configuration.md's [[alerts.receivers]] example is a valid configuration."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    example = next(b for b in re.findall(r"```toml\n(.*?)```", doc, re.DOTALL) if "receivers" in b)
+    path = tmp_path / "algowatch.toml"
+    path.write_text(example)
+    receivers = load_settings(path, environ={}).alerts.receivers
+    assert [(r.kind, r.route) for r in receivers] == [
+        ("webhook", "critical"),
+        ("pagerduty", "critical"),
+        ("email", "team"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"kind": "slack", "channel": "#desk"}, "kind 'slack' needs api_url_file"),
+        ({"kind": "webhook", "url": "http://h/x", "to": "a@b.c"}, "kind 'webhook' does not use to"),
+    ],
+)
+def test_a_receiver_names_what_its_kind_misses_or_does_not_use(
+    entry: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ={}, overrides={"alerts.receivers": [entry]})

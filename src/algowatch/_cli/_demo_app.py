@@ -68,7 +68,7 @@ def demo_settings(settings: Settings, data_dir: Path) -> Settings:
                 ),
                 HealthCheckSettings(
                     name="broker",
-                    kind="heartbeat",
+                    kind="broker_heartbeat",
                     target="broker",
                     max_age_seconds=20,
                     interval_seconds=1,

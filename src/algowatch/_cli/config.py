@@ -30,5 +30,5 @@ def config() -> None:
 def render_command(out: Path, config_file: Path | None) -> None:
     """Write prometheus.yml, alert rules, alertmanager.yml, Grafana files and docker-compose.yml."""
     settings = load_settings(config_file)
-    for path in write_rendered(out, settings.alerts):
+    for path in write_rendered(out, settings.alerts, settings.risk):
         click.echo(str(path))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from algowatch.deploy._common import duration, number
-from algowatch.settings import AlertSettings
+from algowatch.settings import AlertSettings, RiskSettings
 
 __all__ = ["ENGINE_DEPENDENT_ALERTS", "alert_names", "alert_rules"]
 
@@ -30,6 +30,7 @@ ENGINE_DEPENDENT_ALERTS: tuple[str, ...] = (
     "HighRejectionRate",
     "HighSlippage",
     "JournalDown",
+    "KillSwitchEngaged",
     "MarketDataStale",
     "MaxDrawdownExceeded",
     "TradingRiskMetricsAbsent",
@@ -58,60 +59,95 @@ def _alert(
     return rule
 
 
-def _risk(s: AlertSettings) -> list[dict[str, Any]]:
+def _risk(s: AlertSettings, risk: RiskSettings) -> list[dict[str, Any]]:
+    # Hard limits read the guard's own state (trading_risk_*), so a page can never
+    # disagree with what the guard did; the guard's hysteresis de-flaps, so no `for:`
+    # is needed (risk_for_seconds, 0 by default). Without a guard the same [risk]
+    # thresholds are compared with the raw gauges.
     job = f'job="{s.job}"'
-    approach = 0.8 * s.daily_loss_usd
-    return [
+    limit = f"{risk.max_drawdown:.0%}"
+    loss = f"{risk.daily_loss_limit:.2f}"
+    if risk.enabled:
+        drawdown_expr = f'trading_risk_limit_level{{{job}, limit="max_drawdown"}} >= 3'
+        loss_expr = f'trading_risk_limit_level{{{job}, limit="daily_loss"}} >= 3'
+        approach_expr = f'trading_risk_limit_level{{{job}, limit="daily_loss"}} >= 1 < 3'
+        source = "the risk guard holds its {} limit at flatten"
+    else:
+        warn = risk.warn_fraction * risk.daily_loss_limit
+        drawdown_expr = f"trading_drawdown_ratio{{{job}}} >= {number(risk.max_drawdown)}"
+        loss_expr = f"trading_daily_pnl_usd{{{job}}} <= -{number(risk.daily_loss_limit)}"
+        approach_expr = f"trading_daily_pnl_usd{{{job}}} <= -{number(warn)}"
+        source = "the {} limit is reached"
+    rules = [
         _alert(
             s,
             "MaxDrawdownExceeded",
-            f"trading_drawdown_ratio{{{job}}} > {number(s.max_drawdown_ratio)}",
+            drawdown_expr,
             severity="critical",
             for_seconds=s.risk_for_seconds,
-            summary="Drawdown above the limit",
+            summary="Drawdown at the limit",
             description=(
-                "Drawdown of {{ $labels.job }} on {{ $labels.instance }} is "
-                "{{ $value | humanizePercentage }} of the high-water mark, above the "
-                f"{s.max_drawdown_ratio:.0%} limit."
+                "On {{ $labels.job }} " + source.format("max_drawdown") + ": the drawdown "
+                f"reached the [risk] max_drawdown of {limit} of the high-water mark."
             ),
         ),
         _alert(
             s,
             "DailyLossLimitExceeded",
-            f"trading_daily_pnl_usd{{{job}}} < -{number(s.daily_loss_usd)}",
+            loss_expr,
             severity="critical",
             for_seconds=s.risk_for_seconds,
-            summary="Daily loss limit exceeded",
+            summary="Daily loss limit reached",
             description=(
-                'Daily P&L of {{ $labels.job }} is {{ $value | printf "%.2f" }} USD, '
-                f"beyond the -{s.daily_loss_usd:.2f} USD limit."
+                "On {{ $labels.job }} " + source.format("daily_loss") + ": the session's "
+                f"loss reached the [risk] daily_loss_limit of {loss}."
             ),
         ),
         _alert(
             s,
             "DailyLossLimitApproaching",
-            f"trading_daily_pnl_usd{{{job}}} < -{number(approach)}",
+            approach_expr,
             severity="warning",
             for_seconds=s.risk_for_seconds,
-            summary="Daily loss at 80% of the limit",
+            summary="Daily loss approaching the limit",
             description=(
-                'Daily P&L of {{ $labels.job }} is {{ $value | printf "%.2f" }} USD; '
-                f"the limit is -{s.daily_loss_usd:.2f} USD."
+                "The session's loss on {{ $labels.job }} passed the [risk] warn_fraction "
+                f"({risk.warn_fraction:.0%}) of the daily_loss_limit of {loss}."
             ),
         ),
+    ]
+    if risk.enabled:
+        rules.append(
+            _alert(
+                s,
+                "KillSwitchEngaged",
+                f"trading_risk_kill_switch_engaged{{{job}}} == 1",
+                severity="critical",
+                for_seconds=s.risk_for_seconds,
+                summary="The risk guard's kill switch is engaged",
+                description=(
+                    "The risk guard of {{ $labels.job }} on {{ $labels.instance }} latched at "
+                    "flatten: every position is being closed and nothing is opened until an "
+                    "operator resets it (POST /api/v1/risk/reset)."
+                ),
+            )
+        )
+    guard_metric = "trading_risk_level" if risk.enabled else "trading_drawdown_ratio"
+    rules.append(
         _alert(
             s,
             "TradingRiskMetricsAbsent",
-            f"absent(trading_drawdown_ratio{{{job}}}) or absent(trading_daily_pnl_usd{{{job}}})",
+            f"absent({guard_metric}{{{job}}}) or absent(trading_daily_pnl_usd{{{job}}})",
             severity="warning",
             for_seconds=120,
             summary="Risk metrics are missing",
             description=(
-                "Prometheus has no trading_drawdown_ratio or trading_daily_pnl_usd for job "
+                f"Prometheus has no {guard_metric} or trading_daily_pnl_usd for job "
                 f'"{s.job}", so the risk alerts cannot fire. Check the scrape target.'
             ),
-        ),
-    ]
+        )
+    )
+    return rules
 
 
 def _connectivity(s: AlertSettings) -> list[dict[str, Any]]:
@@ -194,9 +230,10 @@ def _connectivity(s: AlertSettings) -> list[dict[str, Any]]:
     ]
 
 
-def _execution(s: AlertSettings) -> list[dict[str, Any]]:
+def _execution(s: AlertSettings, risk: RiskSettings) -> list[dict[str, Any]]:
     job = f'job="{s.job}"'
     orders = f"trading_orders_total{{{job}}}"
+    window = duration(risk.rejection_window_seconds)
     rejected = f'trading_orders_total{{{job}, status="rejected"}}'
     return [
         _alert(
@@ -217,15 +254,17 @@ def _execution(s: AlertSettings) -> list[dict[str, Any]]:
         _alert(
             s,
             "HighRejectionRate",
-            f"sum by (job) (rate({rejected}[5m])) / sum by (job) (rate({orders}[5m]))"
-            f" > {number(s.rejection_rate)}\n"
-            f"and sum by (job) (increase({orders}[5m])) >= {s.rejection_min_orders}",
+            f"sum by (job) (rate({rejected}[{window}])) / sum by (job) (rate({orders}[{window}]))"
+            f" > {number(risk.max_rejection_rate)}\n"
+            f"and sum by (job) (increase({orders}[{window}])) >= "
+            f"{risk.min_orders_for_rejection_rate}",
             severity="warning",
             for_seconds=300,
             summary="High order rejection rate",
             description=(
                 "{{ $value | humanizePercentage }} of the orders of {{ $labels.job }} "
-                f"completed in the last 5 minutes were rejected (limit {s.rejection_rate:.0%})."
+                f"completed in the last {window} were rejected "
+                f"(limit {risk.max_rejection_rate:.0%})."
             ),
         ),
         _alert(
@@ -332,30 +371,40 @@ def _meta(s: AlertSettings) -> list[dict[str, Any]]:
     ]
 
 
-def alert_rules(settings: AlertSettings) -> dict[str, Any]:
-    """Return the rule file (``groups``) for ``settings``.
+def alert_rules(settings: AlertSettings, risk: RiskSettings | None = None) -> dict[str, Any]:
+    """Return the rule file (``groups``) for ``settings`` and the ``[risk]`` limits.
 
-    The risk group is evaluated at the scrape interval of the trading job (A11),
-    the others at the global evaluation interval.
+    The risk group is evaluated every ``risk_evaluation_interval_seconds`` (1 s),
+    the others at the global evaluation interval. The risk rules read the guard's
+    state (``trading_risk_limit_level``, ``trading_risk_kill_switch_engaged``); with
+    ``risk.enabled = false`` they compare the raw gauges with the same ``[risk]``
+    thresholds. The rejection-rate rule takes its threshold, volume guard and
+    window from ``[risk]`` as well.
+
+    .. versionchanged:: 0.2.0
+       Takes ``risk``: the limits come from ``[risk]``, not from ``[alerts]``.
 
     .. versionadded:: 0.1.0
     """
+    r = risk or RiskSettings()
     return {
         "groups": [
             {
                 "name": "algowatch-risk",
-                "interval": duration(settings.scrape_interval_seconds),
-                "rules": _risk(settings),
+                "interval": duration(settings.risk_evaluation_interval_seconds),
+                "rules": _risk(settings, r),
             },
             {"name": "algowatch-connectivity", "rules": _connectivity(settings)},
-            {"name": "algowatch-execution", "rules": _execution(settings)},
+            {"name": "algowatch-execution", "rules": _execution(settings, r)},
             {"name": "algowatch-process", "rules": _process(settings)},
             {"name": "algowatch-meta", "rules": _meta(settings)},
         ]
     }
 
 
-def alert_names(settings: AlertSettings | None = None) -> list[str]:
+def alert_names(
+    settings: AlertSettings | None = None, risk: RiskSettings | None = None
+) -> list[str]:
     """Return the names of every alert, in file order.
 
     Examples
@@ -365,5 +414,5 @@ def alert_names(settings: AlertSettings | None = None) -> list[str]:
 
     .. versionadded:: 0.1.0
     """
-    rules = alert_rules(settings or AlertSettings())
+    rules = alert_rules(settings or AlertSettings(), risk)
     return [r["alert"] for g in rules["groups"] for r in g["rules"]]

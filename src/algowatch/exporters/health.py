@@ -37,7 +37,7 @@ __all__ = ["HealthCollector", "SystemCollector"]
 
 _HEALTH_STATUSES = ("starting", "healthy", "degraded", "unhealthy")
 _UP_STATUSES = frozenset({"connected", "degraded"})
-_BROKER_KINDS = frozenset({"broker", "broker_http"})
+_BROKER_KINDS = frozenset({"broker", "broker_http", "broker_heartbeat"})
 
 
 class HealthCollector(Collector):

@@ -23,6 +23,7 @@ from algowatch.health.connections import (
     import_optional,
 )
 from algowatch.health.freshness import (
+    BrokerHeartbeatCheck,
     HeartbeatCheck,
     LastSeenLike,
     MarketDataCheck,
@@ -37,6 +38,7 @@ __all__ = [
     "STATUSES",
     "AuditCheck",
     "BrokerCallableCheck",
+    "BrokerHeartbeatCheck",
     "BrokerHttpCheck",
     "Check",
     "CheckResult",

@@ -20,6 +20,7 @@ from algowatch.events import format_timestamp
 from algowatch.health._base import Check, CheckStatus, Outcome
 
 __all__ = [
+    "BrokerHeartbeatCheck",
     "HeartbeatCheck",
     "LastSeenLike",
     "MarketDataCheck",
@@ -168,6 +169,32 @@ class HeartbeatCheck(Check):
         return _freshness(
             "heartbeats", beats, self.components, self._clock.time_ns(), self.max_age_seconds
         )
+
+
+class BrokerHeartbeatCheck(HeartbeatCheck):
+    """A :class:`HeartbeatCheck` that stands for a broker connection.
+
+    It probes like a heartbeat check (the components default to the check's name;
+    ``unknown`` until the first of them is seen) but counts as a broker:
+    ``trading_broker_up{broker=<name>}`` is exported for it and the risk guard's
+    ``broker_down`` limit reads it. Use it where the bot relays the broker's
+    liveness as ``heartbeat`` events (the demo does).
+
+    .. versionadded:: 0.2.0
+    """
+
+    kind = "broker_heartbeat"
+
+    async def probe(self) -> Outcome:
+        """As :meth:`HeartbeatCheck.probe`, but ``unknown`` until a broker heartbeat is seen.
+
+        A broker that has not reported yet (a start) is not known to be down, so the
+        risk guard does not stop entries for it; ``trading_broker_up`` is 0 meanwhile.
+        """
+        beats = self._last_seen().heartbeats
+        if self.components and not any(c in beats for c in self.components):
+            return Outcome("unknown", error="no broker heartbeat seen yet")
+        return await super().probe()
 
 
 class TradingHours:

@@ -22,6 +22,7 @@ from algowatch.health.connections import (
     RedisCheck,
 )
 from algowatch.health.freshness import (
+    BrokerHeartbeatCheck,
     HeartbeatCheck,
     LastSeenLike,
     MarketDataCheck,
@@ -38,8 +39,17 @@ HealthStatus = Literal["starting", "healthy", "degraded", "unhealthy"]
 
 _NS = 1_000_000_000
 _STOP_TIMEOUT_SECONDS = 2.0
-_DEFAULT_MAX_AGE = {"market_data": 30.0, "heartbeat": 30.0, "order_flow": 900.0}
+_DEFAULT_MAX_AGE = {
+    "market_data": 30.0,
+    "heartbeat": 30.0,
+    "broker_heartbeat": 30.0,
+    "order_flow": 900.0,
+}
 _log = logging.getLogger("algowatch.health")
+_NO_CHECKS_NOTE = (
+    "no [[health.checks]] are configured: no broker, market data or heartbeat is watched, "
+    "so this status covers only the service itself"
+)
 
 
 def _require(value: Any, key: str, kind: str, what: str) -> Any:
@@ -166,6 +176,15 @@ def _build_one(  # noqa: PLR0911 - one return per kind of check
     if kind == "market_data":
         return MarketDataCheck(
             entry.name, provider, clock, max_age_seconds=max_age, symbols=entry.target, **options
+        )
+    if kind == "broker_heartbeat":
+        return BrokerHeartbeatCheck(
+            entry.name,
+            provider,
+            clock,
+            max_age_seconds=max_age,
+            components=entry.target or entry.name,
+            **options,
         )
     if kind == "heartbeat":
         return HeartbeatCheck(
@@ -447,12 +466,20 @@ class HealthRunner:
         return all(results[c.name].up for c in self.checks if c.gates_readiness)
 
     def report(self) -> dict[str, Any]:
-        """Return the ``/health`` document (cached results, never waits on a dependency)."""
+        """Return the ``/health`` document (cached results, never waits on a dependency).
+
+        ``configured_checks`` counts the ``[[health.checks]]`` entries; with none, a
+        ``note`` says plainly that no broker, market data or heartbeat is watched (the
+        status then covers only the checks the service adds itself, such as the journal).
+        """
         document: dict[str, Any] = {
             "status": self.status,
             "timestamp": format_timestamp(self.clock.time_ns()),
+            "configured_checks": len(self.settings.checks),
             "checks": {name: r.to_dict() for name, r in self.results().items()},
         }
+        if not self.settings.checks:
+            document["note"] = _NO_CHECKS_NOTE
         if self.settings.system_metrics:
             system = self._system
             document["system"] = None if system is None else system.to_dict()

@@ -12,6 +12,7 @@ framework nor prometheus_client). See ``docs/risk.md``.
 from algowatch.risk.decision import (
     LEVELS,
     LIMITS,
+    STATE_LIMITS,
     Level,
     LimitStatus,
     RiskAlert,
@@ -23,15 +24,18 @@ from algowatch.risk.decision import (
 )
 from algowatch.risk.guard import STATE_FILE, AuditAppender, RiskGuard
 from algowatch.risk.hooks import Hook, WebhookError, WebhookHook
+from algowatch.risk.trigger import LimitTrigger
 
 __all__ = [
     "LEVELS",
     "LIMITS",
     "STATE_FILE",
+    "STATE_LIMITS",
     "AuditAppender",
     "Hook",
     "Level",
     "LimitStatus",
+    "LimitTrigger",
     "RiskAlert",
     "RiskGuard",
     "RiskInputs",

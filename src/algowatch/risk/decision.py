@@ -24,8 +24,11 @@ limit                  observed value                                      level
 Numeric limits warn at ``warn_fraction`` of the limit, stop entries at
 ``stop_entries_fraction`` and flatten at the limit itself. Hysteresis: a level
 is left only when the value falls below ``(1 - hysteresis)`` times the
-threshold that raised it; a condition (broker down, no heartbeat, not trading)
-clears only after it has been false for ``recovery_seconds``. ``flatten``
+threshold that raised it, and an undefined value (NaN) keeps the level, except for
+the rejection rate: with fewer than ``min_orders_for_rejection_rate`` orders in its
+window the rate is unknown, which is ``ok`` (not breached). A condition (broker
+down, no heartbeat, not trading) clears only after it has been false for
+``recovery_seconds``. ``flatten``
 *latches*: the guard stays at ``flatten`` until an operator resets it.
 
 .. versionadded:: 0.1.0
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -45,6 +48,7 @@ from algowatch.settings import RiskSettings
 __all__ = [
     "LEVELS",
     "LIMITS",
+    "STATE_LIMITS",
     "Level",
     "LimitStatus",
     "RiskAlert",
@@ -65,6 +69,10 @@ LIMITS: Final[tuple[str, ...]] = (
     "heartbeat",
     "not_trading",
 )
+#: The limits that change only when an event is applied (the figures they read), so they
+#: are evaluated after each applied group; the others depend on the passing of time too
+#: (heartbeats, not trading, broker down, the rejection rate's sliding window).
+STATE_LIMITS: Final[tuple[str, ...]] = ("max_drawdown", "daily_loss")
 _NS: Final = 1_000_000_000
 # a value equal to a threshold reaches it, whatever the float rounding of fraction x limit
 _TOLERANCE: Final = 1.0 - 1e-12
@@ -271,12 +279,14 @@ def _observe(state: RiskState, inputs: RiskInputs, s: RiskSettings) -> dict[str,
     numeric(
         "daily_loss", None if daily is None else max(0.0, -daily), s.daily_loss_limit, "flatten"
     )
-    numeric(
-        "rejection_rate",
-        _rejection_rate(state.order_samples, s),
-        s.max_rejection_rate,
-        "stop_entries",
-    )
+    rate = _rejection_rate(state.order_samples, s)
+    if rate is None:
+        # too few orders in the window: the rate is unknown, not breached (while entries
+        # are stopped few orders are sent, so a held level could never clear)
+        since = prev["rejection_rate"].since_ns if prev["rejection_rate"].level == "ok" else now
+        out["rejection_rate"] = LimitStatus(limit=s.max_rejection_rate, since_ns=since)
+    else:
+        numeric("rejection_rate", rate, s.max_rejection_rate, "stop_entries")
     out["broker_down"] = _condition(
         _broker_down(inputs, s),
         _age_seconds(now, inputs.heartbeats.get(s.broker_component)),
@@ -331,9 +341,17 @@ def _message(name: str, status: LimitStatus, previous: Level) -> str:
 
 
 def evaluate(
-    state: RiskState, inputs: RiskInputs, settings: RiskSettings
+    state: RiskState,
+    inputs: RiskInputs,
+    settings: RiskSettings,
+    *,
+    only: Collection[str] | None = None,
 ) -> tuple[RiskState, list[RiskAlert]]:
     """Return the next state and the alerts (level changes) for ``inputs``.
+
+    ``only`` names the limits to judge (e.g. :data:`STATE_LIMITS` after an applied
+    event); the others keep their status, and the rejection rate's order samples are
+    left alone. ``None`` judges every limit.
 
     Examples
     --------
@@ -347,8 +365,14 @@ def evaluate(
     >>> state.level, state.latched, alerts[0].limit
     ('flatten', True, 'max_drawdown')
     """
-    with_samples = dataclasses.replace(state, order_samples=_samples(state, inputs, settings))
+    samples = state.order_samples if only is not None else _samples(state, inputs, settings)
+    with_samples = dataclasses.replace(state, order_samples=samples)
     limits = _observe(with_samples, inputs, settings)
+    if only is not None:
+        limits = {
+            name: status if name in only else state.limits.get(name, LimitStatus())
+            for name, status in limits.items()
+        }
     worst: Level = max((st.level for st in limits.values()), key=level_rank, default="ok")
     latched = state.latched or worst == "flatten"
     level: Level = "flatten" if latched else worst
@@ -378,17 +402,32 @@ def evaluate(
 
 
 def reset(state: RiskState, now_ns: int, *, by: str, reason: str) -> tuple[RiskState, RiskAlert]:
-    """Return ``state`` with the flatten latch released by an operator, and the alert.
+    """Return ``state`` reset by an operator, and the alert.
 
-    The level drops to the worst level the limits still show (so a breach that is
-    still present stops entries rather than re-opening trading).
+    The flatten latch is released: a limit at ``flatten`` drops to ``stop_entries``
+    (so a breach that is still present stops entries rather than re-opening trading,
+    and flattens again at the next evaluation while it lasts). Every other limit is
+    cleared to ``ok`` (its hysteresis and recovery wait forgotten): the next
+    evaluation raises it again at once if its breach is still observed.
+
+    Examples
+    --------
+    >>> stuck = RiskState(
+    ...     level="stop_entries", limits={"rejection_rate": LimitStatus(level="stop_entries")}
+    ... )
+    >>> state, alert = reset(stuck, 1, by="alice", reason="broker back")
+    >>> state.level, state.limits["rejection_rate"].level, alert.previous
+    ('ok', 'ok', 'stop_entries')
     """
-    worst: Level = max((st.level for st in state.limits.values()), key=level_rank, default="ok")
-    level: Level = "stop_entries" if worst == "flatten" else worst
     limits = {
-        name: (dataclasses.replace(st, level="stop_entries") if st.level == "flatten" else st)
+        name: (
+            dataclasses.replace(st, level="stop_entries", since_ns=now_ns, clear_since_ns=None)
+            if st.level == "flatten"
+            else LimitStatus(value=st.value, limit=st.limit)
+        )
         for name, st in state.limits.items()
     }
+    level: Level = max((st.level for st in limits.values()), key=level_rank, default="ok")
     alert = RiskAlert(
         ts_ns=now_ns,
         limit="guard",

@@ -44,6 +44,7 @@ from algowatch.clock import Clock, SystemClock
 from algowatch.logging import log_kill_switch, log_risk_alert
 from algowatch.monitor import ScopeFigures
 from algowatch.risk.decision import (
+    STATE_LIMITS,
     Level,
     RiskAlert,
     RiskInputs,
@@ -299,6 +300,41 @@ class RiskGuard:
             self.state, alerts = evaluate(previous, inputs, self.settings)
             self.checks += 1
             self.last_health = health
+            self._apply(alerts, previous.level, figures)
+        return alerts
+
+    def check_limits(self, figures: ScopeFigures) -> list[RiskAlert]:
+        """Evaluate the limits that read only the figures, right after an event is applied.
+
+        The event-driven half of the guard: :data:`~algowatch.risk.STATE_LIMITS`
+        (drawdown, daily loss) are judged against ``figures``; the time-based limits
+        (heartbeat, not trading, broker down, the rejection rate's window) keep their
+        status until the next :meth:`check`. Effects as for :meth:`check`; webhooks are
+        posted from the worker thread, so the caller waits only for the audit record
+        and the state file of a level change. Return the alerts.
+
+        Examples
+        --------
+        >>> import dataclasses
+        >>> from algowatch.monitor import Monitor
+        >>> from algowatch.testing import FakeClock
+        >>> guard = RiskGuard(RiskSettings(max_drawdown=0.1), clock=FakeClock(), log=print)
+        >>> portfolio = Monitor().figures().portfolio
+        >>> trading = dataclasses.replace(portfolio.trading, current_drawdown=0.2)
+        >>> [a.limit for a in guard.check_limits(dataclasses.replace(portfolio, trading=trading))]
+        ... # doctest: +ELLIPSIS
+        RiskAlert(...)
+        ['max_drawdown']
+
+        .. versionadded:: 0.2.0
+        """
+        if not self.settings.enabled:
+            return []
+        inputs = RiskInputs(now_ns=self.clock.time_ns(), figures=figures)
+        with self._lock:
+            previous = self.state
+            self.state, alerts = evaluate(previous, inputs, self.settings, only=STATE_LIMITS)
+            self.checks += 1
             self._apply(alerts, previous.level, figures)
         return alerts
 

@@ -5,7 +5,9 @@ state in ``<data_dir>/risk-state.json``, its records in the service's audit trai
 its events published through the service's ingest pipeline) and evaluates it every
 ``settings.risk.check_interval_seconds`` while the service runs.
 :meth:`RiskLoop.evaluate_now` is the one evaluation step, for the loop and for any
-caller on the service's event loop.
+caller on the service's event loop. The state limits (drawdown, daily loss) are also
+judged after each applied group: :meth:`RiskLoop.notify` hands that to a
+:class:`~algowatch.risk.LimitTrigger`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from algowatch.errors import AuditError
 from algowatch.events import Event
 from algowatch.health import HealthRunner
 from algowatch.monitor import Monitor
-from algowatch.risk import STATE_FILE, RiskAlert, RiskGuard
+from algowatch.risk import STATE_FILE, LimitTrigger, RiskAlert, RiskGuard
 from algowatch.settings import Settings
 
 __all__ = ["RiskLoop"]
@@ -88,7 +90,8 @@ class RiskLoop:
         Puts the guard's alert events on the service's stream (thread-safe).
     periodic
         Evaluate every ``settings.risk.check_interval_seconds`` between :meth:`start`
-        and :meth:`stop`; ``False`` leaves every evaluation to :meth:`evaluate_now`.
+        and :meth:`stop`, and the state limits after each applied group
+        (:meth:`notify`); ``False`` leaves every evaluation to :meth:`evaluate_now`.
     """
 
     def __init__(
@@ -115,6 +118,14 @@ class RiskLoop:
         self._monitor = monitor
         self._health = health
         self._task: asyncio.Task[None] | None = None
+        self.trigger: LimitTrigger | None = None
+        if periodic:
+            self.trigger = LimitTrigger(self.guard, lambda: monitor.figures().portfolio)
+
+    def notify(self) -> None:
+        """Judge the state limits on fresh figures soon (call on the loop after applied events)."""
+        if self.trigger is not None:
+            self.trigger.notify()
 
     async def start(self, audit: AuditWriter | None) -> None:
         """Write the guard's held records to ``audit``, then start the periodic evaluation."""
@@ -159,6 +170,8 @@ class RiskLoop:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.trigger is not None:
+            await self.trigger.drain()
 
     async def close(self) -> None:
         """Deliver the guard's queued webhooks and refuse further audit records."""

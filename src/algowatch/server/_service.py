@@ -129,7 +129,7 @@ class Service:
             self.monitor,
             max_pending_events=self.settings.server.max_pending_events,
             max_group_events=max(self.settings.journal.group_commit_max_events, 10_000),
-            on_applied=self.broadcaster.mark_changed,
+            on_applied=self._applied,
         )
         self.pipeline.start()
         self.bridge.open(self.pipeline)
@@ -154,6 +154,12 @@ class Service:
             if apply_event(monitor, event):
                 applied += 1
         return applied
+
+    def _applied(self, count: int) -> None:
+        # after each applied group, on the loop: streams, then the guard's state limits
+        self.broadcaster.mark_changed(count)
+        if self.risk is not None and not self._stopping:
+            self.risk.notify()
 
     async def submit(self, events: Sequence[Event]) -> IngestResult:
         """Journal then apply ``events``; see :meth:`IngestPipeline.submit`.

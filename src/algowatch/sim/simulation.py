@@ -14,7 +14,8 @@ happens up to a timestamp, so a caller may run it faster than real time
 The strategies obey the risk guard through ``risk_level`` (a callable returning
 ``"ok"``, ``"warn"``, ``"stop_entries"`` or ``"flatten"``): at ``stop_entries``
 only orders that reduce a position are sent; at ``flatten`` every position is
-closed and nothing is opened.
+closed (each closing order under the strategy that holds the position) and nothing
+is opened.
 
 .. versionadded:: 0.1.0
 """
@@ -140,6 +141,10 @@ class Simulation:
             MovingAverageCrossover("momentum", tuple(symbols[:half])),
             MeanReversion("mean_reversion", tuple(symbols[half:])),
         )
+        # each symbol is traded by one strategy (the core book holds SPY)
+        self._owner: dict[str, str] = {_CORE_SYMBOL: _CORE} | {
+            sym: strategy.name for strategy in self.strategies for sym in strategy.symbols
+        }
         self.bar = 0
         self.cash = starting_capital
         self.positions: dict[str, float] = dict.fromkeys(prices, 0.0)
@@ -304,7 +309,9 @@ class Simulation:
             self._core_target = 0.0
             for sym, qty in self.positions.items():
                 if qty != 0 and sym not in self._open_by_symbol:
-                    self._order(ts, _CORE if sym == _CORE_SYMBOL else "risk", sym, -qty, None)
+                    # booked to the strategy that holds the position, so that its
+                    # exposure closes with the book's
+                    self._order(ts, self._owner[sym], sym, -qty, None)
             return
         entries = level != "stop_entries"
         if self.bar == 1 and self.scenario.core_fraction > 0 and entries:

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from algowatch.deploy import dashboard, dashboard_queries, write_rendered
 from algowatch.exporters import metrics_endpoint, register_collectors
 from algowatch.monitor import Monitor
-from algowatch.settings import AlertSettings
+from algowatch.settings import AlertSettings, ReceiverSettings, RiskSettings
 from algowatch.testing import EventFactory, FakeClock
 
 pytestmark = [
@@ -29,7 +29,21 @@ pytestmark = [
     ),
 ]
 
-CUSTOM = AlertSettings(job="bot-1", scrape_interval_seconds=10.0, max_drawdown_ratio=0.08)
+# every receiver kind, secrets from files, and a guard-off [risk] with its own limits
+CUSTOM = AlertSettings(
+    job="bot-1",
+    scrape_interval_seconds=10.0,
+    receivers=(
+        ReceiverSettings(kind="webhook", url="http://127.0.0.1:9999/hook", route="critical"),
+        ReceiverSettings(
+            kind="slack", api_url_file="/run/secrets/slack", channel="#desk", route="team"
+        ),
+        ReceiverSettings(kind="pagerduty", routing_key_file="/run/secrets/pd", route="critical"),
+        ReceiverSettings(kind="email", to="desk@example.com", route="team"),
+        ReceiverSettings(kind="opsgenie", api_key_file="/run/secrets/opsgenie"),
+    ),
+)
+CUSTOM_RISK = RiskSettings(enabled=False, max_drawdown=0.08)
 
 
 def _run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> str:
@@ -40,10 +54,10 @@ def _run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.fixture(params=[AlertSettings(), CUSTOM], ids=["defaults", "custom"])
+@pytest.fixture(params=[(AlertSettings(), None), (CUSTOM, CUSTOM_RISK)], ids=["defaults", "custom"])
 def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A folder holding the render of the parametrized settings."""
-    write_rendered(tmp_path, request.param)
+    write_rendered(tmp_path, *request.param)
     return tmp_path
 
 

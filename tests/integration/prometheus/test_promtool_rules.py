@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from algowatch.deploy import alert_names, alert_rules
-from algowatch.settings import AlertSettings
+from algowatch.settings import AlertSettings, RiskSettings
 
 pytestmark = [
     pytest.mark.integration,
@@ -37,6 +37,9 @@ NOTIFY_FAILED = (
     '{job="alertmanager", instance="a:9093", integration="slack"}'
 )
 CHECK_ANNOTATIONS = {"MaxDrawdownExceeded", "HighRejectionRate", "HighMemoryUsage"}
+LIMIT = "trading_risk_limit_level"
+GUARD_OFF = RiskSettings(enabled=False)
+NANS = " ".join(["NaN"] * 11)  # promtool's expanding notation takes no NaN
 
 
 def _group(
@@ -103,85 +106,118 @@ def cases() -> list[dict[str, Any]]:
     slow |= {"2.5": "0+100x40 4000x40 4000+100x40", "5": "0+100x40 4000+10x40 4400+100x40"}
     slow |= {"+Inf": "0+100x40 4000+10x40 4400+100x40"}
     return [
-        # --- risk
+        # --- risk: the hard limits read the guard's state and fire with no `for:`
         _group(
-            "drawdown above the limit fires with a percentage (A1)",
-            [(f"trading_drawdown_ratio{{{JOB}}}", "0.2x20")],
+            "drawdown limit at flatten fires at the first evaluation after the breach",
+            [(f'{LIMIT}{{{JOB}, limit="max_drawdown"}}', "0x3 3x10")],
             [
+                ("45s", "MaxDrawdownExceeded", []),
                 (
-                    "2m",
+                    "1m",
                     "MaxDrawdownExceeded",
                     [
                         _annotated(
-                            _engine("critical"),
+                            _engine("critical", limit="max_drawdown"),
                             "MaxDrawdownExceeded",
-                            "Drawdown of trading-engine on trading:8000 is 20% of the "
-                            "high-water mark, above the 15% limit.",
-                        )
-                    ],
-                )
-            ],
-        ),
-        _group(
-            "drawdown at the limit, pending, or of another job stays quiet",
-            [
-                (f"trading_drawdown_ratio{{{JOB}}}", "0.15x20"),
-                ('trading_drawdown_ratio{job="other", instance="o:8000"}', "0.5x20"),
-                (
-                    'trading_drawdown_ratio{job="trading-engine", instance="b:8000"}',
-                    "0.05x4 0.3x20",
-                ),
-            ],
-            [
-                ("1m45s", "MaxDrawdownExceeded", []),
-                (
-                    "5m",
-                    "MaxDrawdownExceeded",
-                    [
-                        _annotated(
-                            {
-                                "exp_labels": {
-                                    "severity": "critical",
-                                    "job": "trading-engine",
-                                    "instance": "b:8000",
-                                }
-                            },
-                            "MaxDrawdownExceeded",
-                            "Drawdown of trading-engine on b:8000 is 30% of the high-water mark, "
-                            "above the 15% limit.",
+                            "On trading-engine the risk guard holds its max_drawdown limit at "
+                            "flatten: the drawdown reached the [risk] max_drawdown of 15% of the "
+                            "high-water mark.",
                         )
                     ],
                 ),
             ],
         ),
         _group(
-            "daily loss beyond the limit fires critical; approaching fires warning",
+            "drawdown limit below flatten, NaN, absent, or of another job stays quiet",
             [
-                (f"trading_daily_pnl_usd{{{JOB}}}", "-6000x20"),
-                ('trading_daily_pnl_usd{job="trading-engine", instance="b:8000"}', "-4500x20"),
+                (f'{LIMIT}{{{JOB}, limit="max_drawdown"}}', "2x10"),
+                (
+                    'trading_risk_limit_level{job="trading-engine", instance="n:8000", '
+                    'limit="max_drawdown"}',
+                    NANS,
+                ),
+                (
+                    'trading_risk_limit_level{job="trading-engine", instance="g:8000", '
+                    'limit="max_drawdown"}',
+                    "_x10",
+                ),
+                (
+                    'trading_risk_limit_level{job="other", instance="o:8000", '
+                    'limit="max_drawdown"}',
+                    "3x10",
+                ),
+                (f'{LIMIT}{{{JOB}, limit="daily_loss"}}', "3x10"),
+            ],
+            [("1m", "MaxDrawdownExceeded", [])],
+        ),
+        _group(
+            "daily loss at flatten fires critical; warn and stop_entries fire approaching",
+            [
+                (f'{LIMIT}{{{JOB}, limit="daily_loss"}}', "0 3x10"),
+                (
+                    'trading_risk_limit_level{job="trading-engine", instance="b:8000", '
+                    'limit="daily_loss"}',
+                    "0 1x10",
+                ),
+                (
+                    'trading_risk_limit_level{job="trading-engine", instance="c:8000", '
+                    'limit="daily_loss"}',
+                    "0 2x10",
+                ),
             ],
             [
-                ("2m", "DailyLossLimitExceeded", [_engine("critical")]),
+                ("15s", "DailyLossLimitExceeded", [_engine("critical", limit="daily_loss")]),
                 (
-                    "2m",
+                    "15s",
                     "DailyLossLimitApproaching",
                     [
-                        _engine("warning"),
                         {
                             "exp_labels": {
                                 "severity": "warning",
                                 "job": "trading-engine",
-                                "instance": "b:8000",
+                                "instance": instance,
+                                "limit": "daily_loss",
                             }
-                        },
+                        }
+                        for instance in ("b:8000", "c:8000")
                     ],
                 ),
             ],
         ),
         _group(
-            "a small daily loss stays quiet",
-            [(f"trading_daily_pnl_usd{{{JOB}}}", "-3999x20")],
-            [("2m", "DailyLossLimitExceeded", []), ("2m", "DailyLossLimitApproaching", [])],
+            "daily loss ok, NaN or absent stays quiet",
+            [
+                (f'{LIMIT}{{{JOB}, limit="daily_loss"}}', "0x10"),
+                (
+                    'trading_risk_limit_level{job="trading-engine", instance="n:8000", '
+                    'limit="daily_loss"}',
+                    NANS,
+                ),
+            ],
+            [("1m", "DailyLossLimitExceeded", []), ("1m", "DailyLossLimitApproaching", [])],
+        ),
+        _group(
+            "kill switch engaged fires at the first evaluation",
+            [(f"trading_risk_kill_switch_engaged{{{JOB}}}", "0 0 1x10")],
+            [
+                ("15s", "KillSwitchEngaged", []),
+                ("30s", "KillSwitchEngaged", [_engine("critical")]),
+            ],
+        ),
+        _group(
+            "kill switch released, NaN or absent stays quiet",
+            [
+                (f"trading_risk_kill_switch_engaged{{{JOB}}}", "1 0x10"),
+                (
+                    'trading_risk_kill_switch_engaged{job="trading-engine", instance="n:8000"}',
+                    NANS,
+                ),
+                (
+                    'trading_risk_kill_switch_engaged{job="trading-engine", instance="g:8000"}',
+                    "_x10",
+                ),
+            ],
+            [("1m", "KillSwitchEngaged", [])],
         ),
         _group(
             "risk metrics absent fires (A5)",
@@ -191,7 +227,7 @@ def cases() -> list[dict[str, Any]]:
         _group(
             "risk metrics present, or absent for less than 2m, stay quiet",
             [
-                (f"trading_drawdown_ratio{{{JOB}}}", "0x20"),
+                (f"trading_risk_level{{{JOB}}}", "0x20"),
                 (f"trading_daily_pnl_usd{{{JOB}}}", "0x20"),
             ],
             [("3m", "TradingRiskMetricsAbsent", [])],
@@ -300,8 +336,8 @@ def cases() -> list[dict[str, Any]]:
                         _annotated(
                             _by_job("warning"),
                             "HighRejectionRate",
-                            "25% of the orders of trading-engine completed in the last 5 "
-                            "minutes were rejected (limit 10%).",
+                            "25% of the orders of trading-engine completed in the last 5m "
+                            "were rejected (limit 10%).",
                         )
                     ],
                 )
@@ -504,11 +540,59 @@ def cases() -> list[dict[str, Any]]:
     ]
 
 
-def _rules_for_promtool() -> dict[str, Any]:
-    rules = alert_rules(AlertSettings())
+def guard_off_cases() -> list[dict[str, Any]]:
+    """Return the cases of the risk rules rendered with ``[risk] enabled = false``."""
+    return [
+        _group(
+            "guard off: drawdown at the limit fires at the first evaluation (A1)",
+            [(f"trading_drawdown_ratio{{{JOB}}}", "0.05 0.15x10")],
+            [
+                ("0s", "MaxDrawdownExceeded", []),
+                ("15s", "MaxDrawdownExceeded", [_engine("critical")]),
+            ],
+        ),
+        _group(
+            "guard off: drawdown below the limit, NaN or of another job stays quiet",
+            [
+                (f"trading_drawdown_ratio{{{JOB}}}", "0.149x10"),
+                ('trading_drawdown_ratio{job="trading-engine", instance="n:8000"}', NANS),
+                ('trading_drawdown_ratio{job="other", instance="o:8000"}', "0.5x10"),
+            ],
+            [("1m", "MaxDrawdownExceeded", [])],
+        ),
+        _group(
+            "guard off: daily loss at the limit fires critical, at 75 % approaching",
+            [
+                (f"trading_daily_pnl_usd{{{JOB}}}", "-5000x10"),
+                ('trading_daily_pnl_usd{job="trading-engine", instance="b:8000"}', "-3750x10"),
+                ('trading_daily_pnl_usd{job="trading-engine", instance="c:8000"}', "-3749x10"),
+            ],
+            [
+                ("15s", "DailyLossLimitExceeded", [_engine("critical")]),
+                (
+                    "15s",
+                    "DailyLossLimitApproaching",
+                    [
+                        _engine("warning"),
+                        {
+                            "exp_labels": {
+                                "severity": "warning",
+                                "job": "trading-engine",
+                                "instance": "b:8000",
+                            }
+                        },
+                    ],
+                ),
+            ],
+        ),
+    ]
+
+
+def _rules_for_promtool(risk: RiskSettings | None = None) -> dict[str, Any]:
+    rules = alert_rules(AlertSettings(), risk)
     for group in rules["groups"]:
         for rule in group["rules"]:
-            if rule["alert"] not in CHECK_ANNOTATIONS:
+            if risk is not None or rule["alert"] not in CHECK_ANNOTATIONS:
                 rule.pop("annotations")
     return rules
 
@@ -525,13 +609,15 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
     assert names - quiet == {"Watchdog"}  # always fires, by design
 
 
-def test_promtool_test_rules_passes(tmp_path: Path) -> None:
-    """promtool evaluates every case at a 15 s step."""
-    (tmp_path / "rules.yml").write_text(yaml.safe_dump(_rules_for_promtool(), sort_keys=False))
+@pytest.mark.parametrize("guard", [True, False], ids=["guard", "guard-off"])
+def test_promtool_test_rules_passes(guard: bool, tmp_path: Path) -> None:
+    """promtool evaluates every case at a 15 s step (rules with and without a risk guard)."""
+    rules = _rules_for_promtool(None if guard else GUARD_OFF)
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
     tests = {
         "rule_files": ["rules.yml"],
         "evaluation_interval": "15s",
-        "tests": cases(),
+        "tests": cases() if guard else guard_off_cases(),
     }
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False))
     result = subprocess.run(
@@ -549,7 +635,7 @@ ORIGINAL_EXPRS = {
     # section 5.1 of the original design, adapted only to the corrected metric names
     "MaxDrawdownExceeded": (
         "-trading_drawdown_ratio > 0.15",  # the negative fraction calculate_max_drawdown returns
-        "drawdown above the limit fires",
+        "guard off: drawdown at the limit fires",
     ),
     "HighRejectionRate": (
         'rate(trading_orders_total{status="rejected"}[5m]) / rate(trading_orders_total[5m]) > 0.1',
@@ -566,13 +652,15 @@ ORIGINAL_EXPRS = {
 def test_the_original_expressions_fail_these_cases(alert: str, tmp_path: Path) -> None:
     """The cases can fail: with the original design's expression promtool reports the defect."""
     expr, failing_group = ORIGINAL_EXPRS[alert]
-    rules = _rules_for_promtool()
+    guard_off = failing_group.startswith("guard off")
+    rules = _rules_for_promtool(GUARD_OFF if guard_off else None)
     for group in rules["groups"]:
         for rule in group["rules"]:
             if rule["alert"] == alert:
                 rule["expr"] = expr
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
-    tests = {"rule_files": ["rules.yml"], "evaluation_interval": "15s", "tests": cases()}
+    groups = guard_off_cases() if guard_off else cases()
+    tests = {"rule_files": ["rules.yml"], "evaluation_interval": "15s", "tests": groups}
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False))
     result = subprocess.run(
         ["promtool", "test", "rules", "tests.yml"],

@@ -58,6 +58,14 @@ def test_demo_uses_the_services_guard_loop_and_audit_trail(tmp_path: Path) -> No
         assert app.risk_level is not None
         assert app.risk_level.refresh() == report["level"]
         assert app.risk_level.errors == 0
+        # the demo's broker check is a broker: trading_broker_up has its sample
+        metrics = httpx.get(f"{app.url}/metrics").text
+        assert any(
+            line.startswith('trading_broker_up{broker="broker"} ') for line in metrics.splitlines()
+        ), metrics[:2000]
+        health = httpx.get(f"{app.url}/health").json()
+        assert health["configured_checks"] == 4
+        assert "note" not in health
         checks = app.guard.checks
         time.sleep(0.5)  # paused: the loop (every 0.2 s) no longer runs
         assert app.guard.checks == checks

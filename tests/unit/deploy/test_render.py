@@ -38,10 +38,12 @@ def test_render_command_writes_the_users_thresholds(tmp_path: Path) -> None:
     """`config render --config` puts the [alerts] values into rules, scrape config and receivers."""
     config = tmp_path / "algowatch.toml"
     config.write_text(
+        "[risk]\n"
+        "enabled = false\n"
+        "max_drawdown = 0.08\n"
+        "daily_loss_limit = 2500.0\n"
         "[alerts]\n"
         'job = "bot-1"\n'
-        "max_drawdown_ratio = 0.08\n"
-        "daily_loss_usd = 2500.0\n"
         "scrape_interval_seconds = 10.0\n"
         'slack_channel = "#desk"\n'
     )
@@ -52,9 +54,9 @@ def test_render_command_writes_the_users_thresholds(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rules = yaml.safe_load((out / "prometheus/rules/algowatch-alerts.yml").read_text())
     exprs = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]}
-    assert exprs["MaxDrawdownExceeded"] == 'trading_drawdown_ratio{job="bot-1"} > 0.08'
-    assert exprs["DailyLossLimitExceeded"] == 'trading_daily_pnl_usd{job="bot-1"} < -2500'
-    assert exprs["DailyLossLimitApproaching"] == 'trading_daily_pnl_usd{job="bot-1"} < -2000'
+    assert exprs["MaxDrawdownExceeded"] == 'trading_drawdown_ratio{job="bot-1"} >= 0.08'
+    assert exprs["DailyLossLimitExceeded"] == 'trading_daily_pnl_usd{job="bot-1"} <= -2500'
+    assert exprs["DailyLossLimitApproaching"] == 'trading_daily_pnl_usd{job="bot-1"} <= -1875'
     prom = yaml.safe_load((out / "prometheus/prometheus.yml").read_text())
     job = prom["scrape_configs"][0]
     assert (job["job_name"], job["scrape_interval"], job["scrape_timeout"]) == (
@@ -73,11 +75,12 @@ def test_render_command_reports_a_missing_config_file(tmp_path: Path) -> None:
 
 
 def test_defaults_avoid_the_prometheus_port_family() -> None:
-    """B1/C1: the trading target is on 8000 with a timeout below the 5 s interval."""
+    """B1/C1: the trading target is on 8000, scraped every second (timeout within it)."""
     prom = yaml.safe_load(render()["prometheus/prometheus.yml"])
     trading = prom["scrape_configs"][0]
     assert trading["static_configs"][0]["targets"] == ["trading:8000"]
-    assert (trading["scrape_interval"], trading["scrape_timeout"]) == ("5s", "4s")
+    assert (trading["scrape_interval"], trading["scrape_timeout"]) == ("1s", "1s")
+    assert (prom["global"]["scrape_interval"], prom["global"]["scrape_timeout"]) == ("15s", "12s")
     assert {c["job_name"] for c in prom["scrape_configs"]} >= {"prometheus", "alertmanager"}
 
 
@@ -101,12 +104,14 @@ def test_alertmanager_holds_no_secret_inline() -> None:
 
 
 def test_alertmanager_routes_follow_the_corrections() -> None:
-    """C3 matchers, C6 group_interval 1m on critical, C7 group_by job, C8 inhibit rules."""
+    """C3 matchers, C6 group_wait 0 s and group_interval 2 s on critical, C7 group_by job,
+    C8 inhibit rules."""
     am = yaml.safe_load(render()["alertmanager/alertmanager.yml"])
     route = am["route"]
     assert "job" in route["group_by"]
     routes = {tuple(r["matchers"]): r for r in route["routes"]}
-    assert routes[('severity="critical"',)]["group_interval"] == "1m"
+    critical = routes[('severity="critical"',)]
+    assert (critical["group_wait"], critical["group_interval"]) == ("0s", "2s")
     assert routes[('alertname="Watchdog"',)]["receiver"] == "deadmans-switch"
     assert "match" not in json.dumps(route).replace("matchers", "")
     inhibit = am["inhibit_rules"]

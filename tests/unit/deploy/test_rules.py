@@ -16,10 +16,16 @@ from starlette.testclient import TestClient
 
 from algowatch.deploy import alert_rules, dashboard, dashboard_queries, render
 from algowatch.deploy.rules import ENGINE_DEPENDENT_ALERTS
-from algowatch.exporters import JournalCollector, metrics_endpoint, register_collectors
+from algowatch.exporters import (
+    JournalCollector,
+    RiskCollector,
+    metrics_endpoint,
+    register_collectors,
+)
 from algowatch.journal import JournalState
 from algowatch.monitor import Monitor
-from algowatch.settings import AlertSettings
+from algowatch.risk import RiskGuard
+from algowatch.settings import AlertSettings, RiskSettings
 from algowatch.testing import EventFactory, FakeClock
 
 REPO = Path(__file__).resolve().parents[3]
@@ -56,6 +62,7 @@ def real_scrape_names() -> set[str]:
     registry = CollectorRegistry()
     register_collectors(registry, m, health=lambda: report, audit=lambda: "ok")
     registry.register(JournalCollector(lambda: JournalState(up=True)))
+    registry.register(RiskCollector(RiskGuard(clock=clock, log=lambda alert: None)))
     app = Starlette(routes=[Route("/metrics", metrics_endpoint(registry))])
     with TestClient(app) as client:
         text = client.get("/metrics").text
@@ -101,10 +108,90 @@ def test_rejection_ratio_aggregates_both_sides_and_has_a_volume_guard() -> None:
     )
 
 
-def test_risk_group_runs_at_the_scrape_interval() -> None:
-    """A11: the risk group is evaluated every 5 s, like the trading scrape."""
+def test_risk_group_runs_every_second_like_the_trading_scrape() -> None:
+    """Time to alert: the risk group is evaluated every 1 s, the trading job scraped every 1 s."""
     groups = {g["name"]: g for g in alert_rules(AlertSettings())["groups"]}
-    assert groups["algowatch-risk"]["interval"] == "5s"
+    assert groups["algowatch-risk"]["interval"] == "1s"
+    prom = yaml.safe_load(render()["prometheus/prometheus.yml"])
+    assert prom["scrape_configs"][0]["scrape_interval"] == "1s"
+
+
+def test_hard_risk_limits_fire_without_for_and_read_the_guards_state() -> None:
+    """Drawdown, daily loss and the kill switch page at the first evaluation (no `for:`), from
+    the guard's own gauges; warnings that are not guard state keep their `for:`."""
+    rules = {r["alert"]: r for r in _rules()}
+    for alert in ("MaxDrawdownExceeded", "DailyLossLimitExceeded", "KillSwitchEngaged"):
+        assert "for" not in rules[alert], alert
+        assert rules[alert]["labels"]["severity"] == "critical"
+    assert 'limit="max_drawdown"' in rules["MaxDrawdownExceeded"]["expr"]
+    assert rules["KillSwitchEngaged"]["expr"].startswith("trading_risk_kill_switch_engaged{")
+    for alert in ("HighOrderLatency", "HighRejectionRate", "HighSlippage", "MarketDataStale"):
+        assert rules[alert]["for"], alert
+
+
+def _seconds(text: str) -> float:
+    # a Prometheus duration such as "1m30s" in seconds
+    units = {"h": 3600, "m": 60, "s": 1}
+    return float(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", text)))
+
+
+def _limits_in_rules(rules: dict[str, Any]) -> dict[str, float]:
+    # the thresholds a rendered rule file applies, read back from its PromQL text
+    exprs = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]}
+    found: dict[str, float] = {}
+    drawdown = re.fullmatch(
+        r'trading_drawdown_ratio\{job="[^"]+"\} >= ([0-9.e-]+)', exprs["MaxDrawdownExceeded"]
+    )
+    if drawdown:
+        found["max_drawdown"] = float(drawdown.group(1))
+    loss = re.fullmatch(
+        r'trading_daily_pnl_usd\{job="[^"]+"\} <= -([0-9.e]+)', exprs["DailyLossLimitExceeded"]
+    )
+    if loss:
+        found["daily_loss_limit"] = float(loss.group(1))
+    rejection = re.search(
+        r"\) > ([0-9.e-]+)\nand .*\[([0-9hms]+)\]\)\) >= (\d+)$", exprs["HighRejectionRate"]
+    )
+    found["max_rejection_rate"] = float(rejection.group(1))
+    found["rejection_window_seconds"] = _seconds(rejection.group(2))
+    found["min_orders_for_rejection_rate"] = float(rejection.group(3))
+    return found
+
+
+@pytest.mark.parametrize(
+    "risk",
+    [
+        RiskSettings(),
+        RiskSettings(
+            max_drawdown=0.08,
+            daily_loss_limit=2500.0,
+            max_rejection_rate=0.2,
+            min_orders_for_rejection_rate=25,
+            rejection_window_seconds=120.0,
+        ),
+        RiskSettings(enabled=False, max_drawdown=0.07, daily_loss_limit=1234.5),
+    ],
+    ids=["defaults", "custom", "guard-off"],
+)
+def test_rendered_rules_apply_the_limits_of_the_guard(risk: RiskSettings) -> None:
+    """One source of truth: render from [risk], parse the YAML back, compare every threshold
+    with the guard's settings; with a guard the hard limits read its state instead."""
+    rules = yaml.safe_load(render(AlertSettings(), risk)["prometheus/rules/algowatch-alerts.yml"])
+    found = _limits_in_rules(rules)
+    for key, value in found.items():
+        assert value == pytest.approx(getattr(risk, key)), key
+    exprs = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]}
+    if risk.enabled:
+        assert set(found) == {
+            "max_rejection_rate",
+            "rejection_window_seconds",
+            "min_orders_for_rejection_rate",
+        }
+        assert exprs["MaxDrawdownExceeded"].endswith('limit="max_drawdown"} >= 3')
+        assert exprs["DailyLossLimitExceeded"].endswith('limit="daily_loss"} >= 3')
+    else:
+        assert {"max_drawdown", "daily_loss_limit"} <= set(found)
+        assert "KillSwitchEngaged" not in exprs
 
 
 def test_engine_down_inhibits_only_alerts_that_exist() -> None:

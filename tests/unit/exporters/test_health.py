@@ -16,7 +16,7 @@ from algowatch.health import (
     HeartbeatCheck,
 )
 from algowatch.monitor import LastSeen
-from algowatch.settings import HealthSettings
+from algowatch.settings import HealthCheckSettings, HealthSettings
 from algowatch.testing import FakeClock
 
 
@@ -88,6 +88,31 @@ def test_before_the_first_round_checks_are_down_and_status_starting():
     assert registry.get_sample_value("algowatch_health_status", {"status": "starting"}) == 1.0
     families = scrape(registry)
     assert families["algowatch_health_check_duration_seconds"].samples == []
+
+
+def test_a_broker_heartbeat_check_has_a_broker_up_sample_from_the_first_scrape():
+    """kind broker_heartbeat (the demo's broker check) counts as a broker: a sample before
+    its first probe (unknown, 0), 1 while the broker's heartbeats are fresh, 0 when stale."""
+    clock = FakeClock()
+    seen = {"now": LastSeen(heartbeats={"broker": clock.time_ns() - 5_000_000_000})}
+    settings = HealthSettings(
+        system_metrics=False,
+        checks=(HealthCheckSettings(name="broker", kind="broker_heartbeat", max_age_seconds=20),),
+    )
+    seen_nothing = {"now": LastSeen()}
+    before = HealthRunner(settings, clock=clock, last_seen=lambda: seen_nothing["now"])
+    asyncio.run(before.run_once())
+    assert before.report()["checks"]["broker"]["status"] == "unknown"  # not seen: not down
+    runner = HealthRunner(settings, clock=clock, last_seen=lambda: seen["now"])
+    registry = CollectorRegistry()
+    registry.register(HealthCollector(runner.report))
+    assert registry.get_sample_value("trading_broker_up", {"broker": "broker"}) == 0.0
+    asyncio.run(runner.run_once())
+    assert registry.get_sample_value("trading_broker_up", {"broker": "broker"}) == 1.0
+    clock.advance(30.0)
+    asyncio.run(runner.run_once())
+    assert registry.get_sample_value("trading_broker_up", {"broker": "broker"}) == 0.0
+    assert runner.report()["checks"]["broker"]["kind"] == "broker_heartbeat"
 
 
 def test_system_metrics_exported_in_base_units_and_switchable_off():

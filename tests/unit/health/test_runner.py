@@ -191,6 +191,7 @@ def test_report_document_in_full():
     assert runner.report() == {
         "status": "unhealthy",
         "timestamp": "2025-01-02T14:30:00.000000000Z",
+        "configured_checks": 2,
         "checks": {
             "engine": {
                 "kind": "heartbeat",
@@ -214,6 +215,25 @@ def test_report_document_in_full():
             },
         },
     }
+
+
+def test_report_says_plainly_when_no_check_is_configured():
+    """No [[health.checks]]: the report counts 0 and its note says nothing is watched."""
+    runner = HealthRunner(OFF, checks=[AuditCheck("audit", lambda: "ok")])
+    asyncio.run(runner.run_once())
+    report = runner.report()
+    assert report["status"] == "healthy"
+    assert report["configured_checks"] == 0
+    assert "no [[health.checks]] are configured" in report["note"]
+    assert "no broker" in report["note"]
+    configured = HealthRunner(
+        HealthSettings(
+            system_metrics=False,
+            checks=(HealthCheckSettings(name="audit2", kind="audit"),),
+        ),
+        audit_state=lambda: "ok",
+    )
+    assert "note" not in configured.report()
 
 
 def test_report_includes_system_metrics_unless_switched_off():

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from algowatch.monitor import Monitor, ScopeFigures
-from algowatch.risk import RiskInputs, RiskState, evaluate, level_rank, reset
+from algowatch.risk import STATE_LIMITS, RiskInputs, RiskState, evaluate, level_rank, reset
 from algowatch.settings import RiskSettings
 
 NS = 10**9
@@ -205,3 +205,65 @@ def test_heartbeat_checks_are_judged_by_the_guard_itself() -> None:
     inputs = RiskInputs(now_ns=21 * NS, health=down, heartbeats=beats)
     state, _ = evaluate(state, inputs, RiskSettings(heartbeat_timeout_seconds=20))
     assert state.limits["broker_down"].level == "stop_entries"
+
+
+def test_rejection_rate_without_a_denominator_is_unknown_not_breached() -> None:
+    """2 of 10 orders rejected stops entries; once the 300 s window holds no new orders the
+    rate is unknown (None) and the limit clears to ok instead of holding stop_entries."""
+    state = _orders(RiskState(), 0, 0, 0)
+    state = _orders(state, 10, 10, 2)
+    assert state.limits["rejection_rate"].level == "stop_entries"
+    # entries stopped: no further orders; the window slides past the 10 orders
+    state = _orders(state, 320, 10, 2)
+    state = _orders(state, 330, 10, 2)
+    assert state.limits["rejection_rate"].value is None
+    assert state.limits["rejection_rate"].level == "ok"
+    assert state.level == "ok"
+
+
+def test_reset_clears_levels_that_are_not_latched() -> None:
+    """A rejection-rate stop and a drawdown warn held by hysteresis both clear on reset."""
+    state = _orders(RiskState(), 0, 0, 0)
+    state, _ = evaluate(
+        state,
+        RiskInputs(now_ns=10 * NS, figures=_snap(0.16, orders_submitted=10, orders_rejected=2)),
+        S,
+    )
+    assert state.limits["rejection_rate"].level == "stop_entries"
+    assert state.limits["max_drawdown"].level == "warn"
+    state, alert = reset(state, 11 * NS, by="carol", reason="broker reconnected")
+    assert (state.level, state.latched) == ("ok", False)
+    assert alert.previous == "stop_entries"
+    assert {n: st.level for n, st in state.limits.items()}["rejection_rate"] == "ok"
+    assert state.limits["max_drawdown"].level == "ok"
+    # a breach still observed is raised again at the next evaluation (0.16 >= 0.15 warns)
+    state, alerts = evaluate(
+        state,
+        RiskInputs(now_ns=12 * NS, figures=_snap(0.16, orders_submitted=10, orders_rejected=2)),
+        S,
+    )
+    assert state.limits["max_drawdown"].level == "warn"
+    assert [a.limit for a in alerts] == ["max_drawdown", "rejection_rate"]
+
+
+def test_evaluating_only_the_state_limits_keeps_the_others_and_the_samples() -> None:
+    """only=STATE_LIMITS judges drawdown and daily loss; a broker stop and the rejection
+    rate's samples stay exactly as the last full evaluation left them."""
+    down = {"checks": {"paper": {"kind": "broker", "status": "disconnected"}}}
+    state, _ = evaluate(
+        RiskState(), RiskInputs(now_ns=0, health=down, figures=_snap(orders_submitted=5)), S
+    )
+    assert state.limits["broker_down"].level == "stop_entries"
+    before = state.order_samples
+    state, alerts = evaluate(
+        state,
+        RiskInputs(now_ns=NS, figures=_snap(0.25, orders_submitted=50, orders_rejected=40)),
+        S,
+        only=STATE_LIMITS,
+    )
+    assert [a.limit for a in alerts] == ["max_drawdown"]
+    assert state.limits["max_drawdown"].level == "flatten"
+    assert state.limits["broker_down"].level == "stop_entries"
+    assert state.limits["rejection_rate"].level == "ok"
+    assert state.order_samples == before
+    assert state.level == "flatten"

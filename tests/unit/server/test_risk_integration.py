@@ -137,8 +137,11 @@ def test_drawdown_breach_is_enforced_by_the_service(
         assert answer.json()["latched"] is False
     records = list(read_records(audit_dir))
     assert [r["kind"] for r in records].count("limit_change") == 1  # same limits: no change
-    assert records[-1]["kind"] == "override"
-    assert records[-1]["authorised_by"] == "alice"
+    # the reset is audited; its own event, once applied, lets the event-driven guard
+    # judge the drawdown again (still 0.20 here), which may latch again
+    overrides = [r for r in records if r["kind"] == "override"]
+    assert [r["authorised_by"] for r in overrides] == ["alice"]
+    assert {r["kind"] for r in records[records.index(overrides[0]) + 1 :]} <= {"kill_switch"}
     assert verify(audit_dir).ok
 
 
@@ -219,3 +222,22 @@ def test_risk_routes_need_the_token_when_one_is_set(tmp_path: Path) -> None:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert api.get("/api/v1/risk", headers=auth).json()["level"] == "ok"
         assert api.post("/api/v1/risk/reset", json=body, headers=auth).status_code == 200
+
+
+def test_a_breach_is_judged_when_its_event_is_applied_not_on_the_timer(
+    tmp_path: Path, clock: FakeClock, factory: EventFactory
+) -> None:
+    """Event-driven guard: with the timer at an hour, the applied crash alone flattens."""
+    settings = risk_settings(tmp_path / "data", check_interval_seconds=3600.0)
+    app = create_app(settings, clock=clock)
+    with TestClient(app, base_url=LOOPBACK) as api:
+        response = api.post("/api/v1/events", content=encode_events(crash(factory)), headers=NDJSON)
+        assert response.status_code == 202
+        report = wait_for(api, lambda r: r["level"] == "flatten", timeout=5.0)
+        assert report["limits"]["max_drawdown"]["level"] == "flatten"
+        # only the state limits were judged: the time-based ones were never evaluated
+        assert "heartbeat" not in report["limits"] or report["limits"]["heartbeat"]["level"] == "ok"
+        trigger = app.state.service.limit_trigger
+        assert trigger is not None
+        assert trigger.evaluations >= 1
+        assert trigger.failures == 0

@@ -93,17 +93,29 @@ def test_drawdown_scenario_flattens_and_the_book_goes_flat() -> None:
     # the warning and the stop came before the flatten, in that order
     order = [a.level for a in run.alerts if a.limit == "max_drawdown"]
     assert order[:3] == ["warn", "stop_entries", "flatten"]
+    # the closing orders are booked to the strategies that held the positions: every
+    # strategy is flat with the book, and no pseudo-strategy holds the other side
+    strategies = run.monitor.figures().strategies
+    assert "risk" not in strategies
+    assert {name: s.trading.open_positions for name, s in strategies.items()} == dict.fromkeys(
+        strategies, 0
+    )
+    assert all(s.trading.gross_exposure == 0 for s in strategies.values())
 
 
 def test_broker_outage_scenario_stops_entries_and_recovers() -> None:
-    """Broker heartbeats stop: the broker check disconnects and entries stop; both recover."""
-    run = _run("broker-outage", 330)
+    """Broker heartbeats stop: the broker check disconnects and entries stop; both recover,
+    and the guard ends at ok without an operator (the documented end state)."""
+    run = _run("broker-outage", 600)
     assert ("broker_down", "stop_entries") in _raised(run)
     assert ("broker_down", "ok") in _raised(run)
+    assert ("rejection_rate", "stop_entries") in _raised(run)
+    assert ("rejection_rate", "ok") in _raised(run)
     assert any(h["broker"] == "disconnected" and h["engine"] == "connected" for h in run.health)
     assert run.health[-1]["broker"] == "connected"
     assert "stop_entries" in run.levels
-    assert run.levels[-1] != "flatten"
+    assert run.levels[-1] == "ok"
+    assert {st.level for st in run.guard.state.limits.values()} == {"ok"}
 
 
 def test_reject_storm_scenario_trips_the_rejection_rate_limit() -> None:
