@@ -22,8 +22,8 @@ __all__ = [
     "TS_RANGE",
     "event_to_dict",
     "format_timestamp",
-    "from_wire",
     "parse_timestamp",
+    "settle",
 ]
 
 TS_EXPECTED: Final = "must be an RFC 3339 timestamp such as '2025-01-02T14:30:00.123456789Z'"
@@ -43,6 +43,7 @@ _MINUTE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})", re
 _UNIX_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _NS: Final = 1_000_000_000
 _MINUTE_CACHE_SIZE: Final = 8192
+_force_setattr: Final = msgspec.structs.force_setattr
 # "YYYY-MM-DDTHH:MM" -> UNIX seconds; consecutive events share their minutes
 _minutes: dict[str, int] = {}
 
@@ -120,22 +121,40 @@ def _in_range(ts_ns: int) -> int:
     raise ValueError(TS_RANGE)
 
 
-def from_wire(wire: Any, targets: dict[Any, tuple[Any, bool]]) -> Any:
-    """Return the event for a decoded wire struct, or None if a timestamp is invalid.
+def settle(events: list[Any], with_exchange_ts: frozenset[type], max_ts: int | None) -> list[int]:
+    """Turn freshly decoded events' RFC 3339 text into UNIX nanoseconds, in place.
 
-    ``targets`` maps each wire struct type to ``(event class, has exchange_ts)``.
+    The JSON decoder reads an event straight into its class, timestamps as text; this
+    finishes the events before anyone sees them. Return the positions of the events that
+    need the validating path (a timestamp that is not RFC 3339 text or is out of range, a
+    ``ts`` later than ``max_ts``): those are left as decoded. ``with_exchange_ts`` holds the
+    event classes that have an ``exchange_ts`` field.
     """
-    cls, has_exchange_ts = targets[type(wire)]
-    data: dict[str, Any] = msgspec.structs.asdict(wire)
-    try:
-        data["ts"] = parse_timestamp(data["ts"])
-        if has_exchange_ts:
-            exchange_ts = data["exchange_ts"]
-            if exchange_ts is not None:
-                data["exchange_ts"] = parse_timestamp(exchange_ts)
-    except ValueError:
-        return None
-    return cls(**data)
+    failed: list[int] = []
+    index = -1
+    for event in events:
+        index += 1
+        text = event.ts
+        if type(text) is not str:
+            failed.append(index)
+            continue
+        raw = event.exchange_ts if type(event) in with_exchange_ts else None
+        if raw is not None and type(raw) is not str:
+            failed.append(index)
+            continue
+        try:
+            ts = parse_timestamp(text)
+            exchange_ts = None if raw is None else parse_timestamp(raw)
+        except ValueError:
+            failed.append(index)
+            continue
+        if max_ts is not None and ts > max_ts:
+            failed.append(index)
+            continue
+        _force_setattr(event, "ts", ts)
+        if exchange_ts is not None:
+            _force_setattr(event, "exchange_ts", exchange_ts)
+    return failed
 
 
 _PREFIX_CACHE_SIZE: Final = 4096
