@@ -341,10 +341,19 @@ def decode_batch(
 def _decode_ndjson_fast(raw: bytes, rules: _Rules, suspect: bool) -> list[Event] | None:
     # All lines valid and in canonical shape: one C-level decode of the lines joined as an
     # array. Anything else returns None and the caller takes the per-line path.
-    lines = [line for line in raw.split(b"\n") if line]
+    body = raw.strip(b"\n")
+    if b"\n\n" in body:  # blank lines between records
+        lines = [line for line in body.split(b"\n") if line]
+        records = len(lines)
+        body = b",".join(lines)
+    else:
+        records = body.count(b"\n") + 1 if body else 0
+        body = body.replace(b"\n", b",")
     try:
-        events: list[Event] = _LIST_DECODER.decode(b"[" + b",".join(lines) + b"]")
+        events: list[Event] = _LIST_DECODER.decode(b"[" + body + b"]")
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    if len(events) != records:  # a line holding several objects: not NDJSON
         return None
     return None if _settle(events, suspect, rules) else events
 

@@ -691,3 +691,11 @@ def test_event_fields_follow_the_event_classes() -> None:
         "exclusiveMinimum": 0.0,
         "maximum": 1e15,
     }
+
+
+def test_decode_batch_given_two_objects_on_one_ndjson_line_rejects_the_line() -> None:
+    """NDJSON is one object per line: a line with two objects is invalid JSON, not two events."""
+    heartbeat = '{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"a"}'
+    result = decode_batch(f"{heartbeat},{heartbeat}\n{heartbeat}\n")
+    assert len(result.events) == 1
+    assert [(e.line, e.errors[0].field) for e in result.errors] == [(1, "body")]
