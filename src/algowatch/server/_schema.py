@@ -7,6 +7,7 @@ appears here, in the validator and in the decoder at once.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from algowatch.events import event_fields, event_types
@@ -32,13 +33,16 @@ def event_schema(event_type: str) -> dict[str, Any]:
             nullable = {"anyOf": [field.schema, {"type": "null"}]}
             default = {} if field.default is None else {"default": field.default}
             properties[field.name] = {**nullable, **default}
-    return {
-        "title": event_type,
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": True,
-    }
+    # a copy: the kinds' schemas are shared by every field of the kind
+    return copy.deepcopy(
+        {
+            "title": event_type,
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": True,
+        }
+    )
 
 
 def event_body_schema() -> dict[str, Any]:
