@@ -8,7 +8,6 @@ integer timestamps in another unit or outside int64 nanoseconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Final, get_args
 
 import msgspec
@@ -81,22 +80,18 @@ _TS_TYPE: Final[Any] = Annotated[int, msgspec.Meta(ge=_TS_MIN, le=_TS_MAX)]
 
 
 def _checked_types() -> dict[str, Any]:
-    # One struct per event type with the field types of the contract's typed wire structs
-    # (the constraints events.py's decoder applies in C on its fast path), timestamps as
-    # int nanoseconds instead of text. Read straight from an event's attributes, it checks
-    # a canonical event in one call. events.py does not make its wire structs public yet;
-    # without them every check takes the slower, equally strict validating path.
-    wire_types: Mapping[str, Any] = getattr(ev, "_WIRE", {})
+    # One struct per event type with the field types of the contract (the constraints its
+    # decoder applies in C, from events.event_fields), timestamps as int nanoseconds instead
+    # of text. Read straight from an event's attributes, it checks a canonical event in one
+    # call.
     checked = {}
-    for tag, wire in wire_types.items():
+    for tag in ev.event_types():
         fields = []
-        for info in msgspec.structs.fields(wire):
-            kind = info.type
-            if info.name == "ts":
-                kind = _TS_TYPE
-            elif info.name == "exchange_ts":
-                kind = _TS_TYPE | None
-            fields.append((info.name, kind))
+        for field in ev.event_fields(tag):
+            kind = field.type
+            if field.kind == "timestamp":
+                kind = _TS_TYPE if field.required else _TS_TYPE | None
+            fields.append((field.name, kind))
         checked[tag] = msgspec.defstruct(f"_Checked_{tag}", fields, kw_only=True, gc=False)
     return checked
 

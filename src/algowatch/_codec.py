@@ -1,9 +1,10 @@
 """The event codec: decoding (strict, every invalid field reported at once) and encoding.
 
-Two paths decode an event. The fast path decodes into wire structs (msgspec types that
-accept only canonical, valid events) and converts them with :mod:`algowatch._wire`;
-anything it refuses takes the validating path, which checks every field against the
-field table of :mod:`algowatch._event_types` and names each problem. The public entry
+Two paths decode an event. The fast path decodes straight into the event classes (their
+field kinds are msgspec constraints that accept only canonical, valid events) and finishes
+their timestamps with :mod:`algowatch._wire`; anything it refuses takes the validating path,
+which checks every field against the field table derived from the same classes
+(:mod:`algowatch._event_types`) and names each problem. The public entry
 points are in :mod:`algowatch.events`.
 
 .. versionadded:: 0.1.0
@@ -11,9 +12,7 @@ points are in :mod:`algowatch.events`.
 
 from __future__ import annotations
 
-import functools
 import json
-import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,12 +25,12 @@ from algowatch._event_types import (
     _BOUNDARY_CHECKS,
     _BY_TAG,
     _COMMON,
-    _KINDS,
     _SPECS,
     _STORED_CHECKS,
     Event,
-    _EventBase,
+    event_fields,
 )
+from algowatch._kinds import KINDS
 from algowatch._storage import extra_errors, short_repr
 from algowatch._time import format_timestamp
 from algowatch.errors import FieldError, InvalidEventError
@@ -162,49 +161,21 @@ def _event_from_mapping(obj: Any, default_ts: int | None, rules: _Rules) -> Even
 # --------------------------------------------------------------------------- fast path
 
 
-def _wire_struct(tag: str) -> type[msgspec.Struct]:
-    # Optional wire fields take the domain's default; where that default is not None the wire
-    # field is not nullable, so an explicit null takes the validating path, which drops it.
-    defaults = {f.name: f.default for f in msgspec.structs.fields(_BY_TAG[tag])}
-    fields: list[tuple[str, Any, Any] | tuple[str, Any]] = []
-    for name, (kind, required) in (*_COMMON.items(), *_SPECS[tag].items()):
-        wire = _KINDS[kind].wire
-        if required:
-            fields.append((name, wire))
-        elif defaults[name] is None:
-            fields.append((name, wire | None, None))
-        else:
-            fields.append((name, wire, defaults[name]))
-    return msgspec.defstruct(
-        f"_Wire_{tag}",
-        fields,
-        tag=tag,
-        tag_field="type",
-        kw_only=True,
-        forbid_unknown_fields=True,
-        gc=False,
+# The events are the decoder's own types: msgspec checks each field's kind in C and builds
+# the event in one go; _wire.settle then turns its timestamps' text into nanoseconds.
+_DECODER: Final = msgspec.json.Decoder(type=Event)
+_LIST_DECODER: Final = msgspec.json.Decoder(type=list[Event])
+_WITH_EXCHANGE_TS: Final[frozenset[type]] = frozenset(
+    cls for cls in _BY_TAG.values() if "exchange_ts" in cls.__struct_fields__
+)
+# per event class, the string fields whose characters the decoder's constraints cannot check
+_FORBIDDEN: Final[dict[type, tuple[tuple[str, re.Pattern[str]], ...]]] = {
+    cls: tuple(
+        (f.name, forbidden)
+        for f in event_fields(tag)
+        if (forbidden := KINDS[f.kind].forbidden) is not None
     )
-
-
-_WIRE: Final[dict[str, type[msgspec.Struct]]] = {tag: _wire_struct(tag) for tag in _SPECS}
-_WIRE_UNION: Final[Any] = functools.reduce(operator.or_, _WIRE.values())
-_WIRE_DECODER: Final = msgspec.json.Decoder(type=_WIRE_UNION)
-_WIRE_LIST_DECODER: Final = msgspec.json.Decoder(type=list[_WIRE_UNION])
-
-
-_WIRE_TARGETS: Final[dict[type[msgspec.Struct], tuple[type[_EventBase], bool]]] = {
-    wire: (_BY_TAG[tag], "exchange_ts" in wire.__struct_fields__) for tag, wire in _WIRE.items()
-}
-
-
-# per wire type, the string fields whose characters the decoder's constraints cannot check
-_WIRE_STRINGS: Final[dict[type[msgspec.Struct], tuple[tuple[str, re.Pattern[str]], ...]]] = {
-    wire: tuple(
-        (name, forbidden)
-        for name, (kind, _required) in (*_COMMON.items(), *_SPECS[tag].items())
-        if (forbidden := _KINDS[kind].forbidden) is not None
-    )
-    for tag, wire in _WIRE.items()
+    for tag, cls in _BY_TAG.items()
 }
 
 
@@ -217,26 +188,33 @@ def _suspect(data: bytes | str) -> bool:
     return b"\\" in data or b"\x7f" in data or b"\xc2" in data
 
 
-def _wire_strings_ok(wire: msgspec.Struct) -> bool:
-    for name, forbidden in _WIRE_STRINGS[type(wire)]:
-        value = getattr(wire, name)
+def _strings_ok(event: Event) -> bool:
+    for name, forbidden in _FORBIDDEN[type(event)]:
+        value = getattr(event, name)
         if value is not None and forbidden.search(value) is not None:
             return False
     return True
 
 
-def _from_wire(
-    wire: msgspec.Struct, suspect: bool, max_ts: int | None, rules: _Rules
-) -> Event | None:
-    # The wire's ts is required, so an event without ts never gets here: the validating path
-    # applies default_ts. None means "take the validating path", which reports the problem
-    # (a bad timestamp, a forbidden character, a ts too far in the future).
-    if suspect and rules.boundary and not _wire_strings_ok(wire):
-        return None
-    event: Event | None = _wire.from_wire(wire, _WIRE_TARGETS)
-    if event is not None and max_ts is not None and event.ts > max_ts:
-        return None
-    return event
+def _settle(events: list[Event], suspect: bool, rules: _Rules) -> list[int]:
+    # Finish freshly decoded events; return the positions of those that need the validating
+    # path (a bad timestamp, a forbidden character, a ts too far in the future), which are
+    # left exactly as decoded.
+    if suspect and rules.boundary:
+        bad = {i for i, event in enumerate(events) if not _strings_ok(event)}
+        if bad:
+            rest = [i for i in range(len(events)) if i not in bad]
+            failed = _wire.settle([events[i] for i in rest], _WITH_EXCHANGE_TS, rules.max_ts)
+            return sorted({*bad, *(rest[i] for i in failed)})
+    return _wire.settle(events, _WITH_EXCHANGE_TS, rules.max_ts)
+
+
+def _as_mapping(event: Event) -> dict[str, Any]:
+    # a decoded event the fast path refused, as the object it was decoded from (its
+    # timestamps still as decoded; extra is never decoded, so empty)
+    obj: dict[str, Any] = {"type": event.__struct_config__.tag, **msgspec.structs.asdict(event)}
+    del obj["extra"]
+    return obj
 
 
 def decode_event(
@@ -286,12 +264,11 @@ def decode_stored(data: bytes | str) -> Event:
 
 def _decode_one(data: bytes | str, default_ts: int | None, rules: _Rules) -> Event:
     try:
-        wire = _WIRE_DECODER.decode(data)
+        event: Event = _DECODER.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass  # not the fast path's shape: the validating path below names every problem
     else:
-        event = _from_wire(wire, rules.boundary and _suspect(data), rules.max_ts, rules)
-        if event is not None:
+        if not _settle([event], rules.boundary and _suspect(data), rules):
             return event
     return _event_from_mapping(_decode_json(data), default_ts, rules)
 
@@ -364,19 +341,21 @@ def decode_batch(
 def _decode_ndjson_fast(raw: bytes, rules: _Rules, suspect: bool) -> list[Event] | None:
     # All lines valid and in canonical shape: one C-level decode of the lines joined as an
     # array. Anything else returns None and the caller takes the per-line path.
-    lines = [line for line in raw.split(b"\n") if line]
+    body = raw.strip(b"\n")
+    if b"\n\n" in body:  # blank lines between records
+        lines = [line for line in body.split(b"\n") if line]
+        records = len(lines)
+        body = b",".join(lines)
+    else:
+        records = body.count(b"\n") + 1 if body else 0
+        body = body.replace(b"\n", b",")
     try:
-        wires = _WIRE_LIST_DECODER.decode(b"[" + b",".join(lines) + b"]")
+        events: list[Event] = _LIST_DECODER.decode(b"[" + body + b"]")
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
-    events: list[Event] = []
-    max_ts = rules.max_ts
-    for wire in wires:
-        event = _from_wire(wire, suspect, max_ts, rules)
-        if event is None:
-            return None
-        events.append(event)
-    return events
+    if len(events) != records:  # a line holding several objects: not NDJSON
+        return None
+    return None if _settle(events, suspect, rules) else events
 
 
 def _ndjson_lines(raw: bytes) -> Iterator[tuple[int, bytes]]:
@@ -390,24 +369,25 @@ def _located(exc: InvalidEventError, index: int, line: int | None) -> InvalidEve
 
 
 def _decode_array(raw: bytes, default_ts: int | None, rules: _Rules, suspect: bool) -> BatchResult:
-    try:
-        wires = _WIRE_LIST_DECODER.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        wires = None
     events: list[Event] = []
     errors: list[InvalidEventError] = []
-    if wires is not None:
-        for index, wire in enumerate(wires):
-            event = _from_wire(wire, suspect, rules.max_ts, rules)
-            if event is None:
-                try:
-                    event = _event_from_mapping(
-                        json.loads(msgspec.json.encode(wire)), default_ts, rules
-                    )
-                except InvalidEventError as exc:
-                    errors.append(_located(exc, index, None))
-                    continue
-            events.append(event)
+    try:
+        decoded: list[Event] | None = _LIST_DECODER.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        decoded = None
+    if decoded is not None:
+        failed = _settle(decoded, suspect, rules)
+        if not failed:
+            return BatchResult(decoded, [])
+        refused = set(failed)
+        for index, decoded_event in enumerate(decoded):
+            if index not in refused:
+                events.append(decoded_event)
+                continue
+            try:
+                events.append(_event_from_mapping(_as_mapping(decoded_event), default_ts, rules))
+            except InvalidEventError as exc:
+                errors.append(_located(exc, index, None))
         return BatchResult(events, errors)
     items = _decode_json(raw)
     if not isinstance(items, list):  # pragma: no cover - a body starting with '[' decodes to a list

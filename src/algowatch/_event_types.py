@@ -1,26 +1,48 @@
-"""The event vocabulary: the msgspec event structs and the table of their fields.
+"""The event vocabulary, declared once: the msgspec event structs, each field with its kind.
 
-Each field of the contract has a kind (an identifier, a positive number, a side...); a kind
-carries the strict validator of the validating path and the msgspec type of the fast path.
-The table of every event type and its required fields is drawn in :mod:`algowatch.events`,
-the public facade; :mod:`algowatch._codec` decodes and encodes these structs.
+Each field of an event class is annotated with a kind of :mod:`algowatch._kinds` (an
+identifier, a positive number, a side...), which carries its constraints. Everything else is
+derived from these classes: the field table of the validating path (``_SPECS``), the
+JSON decoder of the fast path (which decodes straight into these classes), the OpenAPI
+schema of ``POST /api/v1/events`` and :func:`event_fields`. The table of every event type
+and its required fields is drawn in :mod:`algowatch.events`, the public facade;
+:mod:`algowatch._codec` decodes and encodes these structs.
 
 .. versionadded:: 0.1.0
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias, get_args
 
 import msgspec
 
-from algowatch._storage import LABEL_FORBIDDEN, TEXT_FORBIDDEN, string
-from algowatch._storage import MAX_TEXT as _MAX_TEXT
-from algowatch._time import parse_timestamp
+from algowatch._kinds import (
+    KINDS,
+    MAX_MAGNITUDE,
+    ORDER_TYPES,
+    Count,
+    Direction,
+    DirectionField,
+    Finite,
+    Id,
+    KindName,
+    Label,
+    Liquidity,
+    LiquidityField,
+    NonNegative,
+    OrderType,
+    OrderTypeField,
+    Positive,
+    Side,
+    SideField,
+    Symbol,
+    Text,
+    Unit,
+    kind_of,
+)
 
 __all__ = [
     "MAX_MAGNITUDE",
@@ -29,6 +51,7 @@ __all__ = [
     "Direction",
     "Error",
     "Event",
+    "EventField",
     "EventType",
     "Heartbeat",
     "Liquidity",
@@ -42,143 +65,142 @@ __all__ = [
     "Side",
     "Signal",
     "SignalOutcome",
+    "event_fields",
     "event_types",
 ]
 
-Side: TypeAlias = Literal["buy", "sell"]
-Direction: TypeAlias = Literal["long", "short", "flat"]
-Liquidity: TypeAlias = Literal["maker", "taker"]
-OrderType: TypeAlias = Literal[
-    "market",
-    "limit",
-    "stop",
-    "stop_limit",
-    "trailing_stop",
-    "market_on_open",
-    "market_on_close",
-    "limit_on_open",
-    "limit_on_close",
-    "pegged",
-    "iceberg",
-]
-ORDER_TYPES: Final[tuple[str, ...]] = get_args(OrderType)
+if TYPE_CHECKING:
+    Timestamp: TypeAlias = int
+    _Extra: TypeAlias = dict[str, Any]
+else:
+    # The JSON decoder reads an event straight into its class (no second object): a
+    # timestamp arrives as RFC 3339 text, which the codec turns into UNIX nanoseconds before
+    # the event leaves it (an int here takes the validating path, which rejects it).
+    # Unknown fields are never decoded by name: "extra" in a body is an unknown field like
+    # any other, so the decoder refuses it and the validating path keeps it in ``extra``.
+    Timestamp = Annotated[int | str, KindName("timestamp")]
 
-MAX_MAGNITUDE: Final = 1e15
-_MAX_ID: Final = 256
-_MAX_LABEL: Final = 128
-_MAX_SYMBOL: Final = 64
-_MAX_COUNT: Final = 10**9
+    class _Extra:
+        pass
 
 
 # gc=False: events are immutable JSON-like data that can never be part of a reference
 # cycle, so the cyclic GC need not track them; a replay holds millions of them.
+# forbid_unknown_fields: the decoder refuses what is not the contract's; the validating
+# path then keeps unknown fields in ``extra`` (or names what is wrong).
 class _EventBase(
-    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True, gc=False
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    tag_field="type",
+    omit_defaults=True,
+    gc=False,
+    forbid_unknown_fields=True,
 ):
-    ts: int
-    event_id: str | None = None
-    strategy: str = "default"
-    account: str = "default"
-    extra: dict[str, Any] = {}
+    ts: Timestamp
+    event_id: Id | None = None
+    strategy: Label = "default"
+    account: Label = "default"
+    extra: _Extra = {}
 
 
 class OrderSubmitted(_EventBase, frozen=True, kw_only=True, tag="order_submitted"):
     """An order left the trading system for the broker."""
 
-    order_id: str
-    symbol: str
-    side: Side
-    quantity: float
-    order_type: OrderType
-    limit_price: float | None = None
-    decision_price: float | None = None
-    arrival_price: float | None = None
-    signal_id: str | None = None
+    order_id: Id
+    symbol: Symbol
+    side: SideField
+    quantity: Positive
+    order_type: OrderTypeField
+    limit_price: Positive | None = None
+    decision_price: Positive | None = None
+    arrival_price: Positive | None = None
+    signal_id: Id | None = None
 
 
 class OrderAcknowledged(_EventBase, frozen=True, kw_only=True, tag="order_acknowledged"):
     """The broker accepted the order."""
 
-    order_id: str
-    broker_order_id: str | None = None
+    order_id: Id
+    broker_order_id: Id | None = None
 
 
 class OrderFilled(_EventBase, frozen=True, kw_only=True, tag="order_filled"):
     """A fill (partial or complete) of an order; ``fee`` is in account currency."""
 
-    order_id: str
-    fill_id: str
-    quantity: float
-    price: float
-    fee: float = 0.0
-    vwap: float | None = None
-    liquidity: Liquidity | None = None
+    order_id: Id
+    fill_id: Id
+    quantity: Positive
+    price: Positive
+    fee: Finite = 0.0
+    vwap: Positive | None = None
+    liquidity: LiquidityField | None = None
 
 
 class OrderRejected(_EventBase, frozen=True, kw_only=True, tag="order_rejected"):
     """The broker or a risk check rejected the order."""
 
-    order_id: str
-    reason: str
+    order_id: Id
+    reason: Text
 
 
 class OrderCanceled(_EventBase, frozen=True, kw_only=True, tag="order_canceled"):
     """The order was canceled; any unfilled quantity is gone."""
 
-    order_id: str
-    reason: str | None = None
+    order_id: Id
+    reason: Text | None = None
 
 
 class Signal(_EventBase, frozen=True, kw_only=True, tag="signal"):
     """A strategy emitted a trading signal."""
 
-    signal_id: str
-    symbol: str
-    direction: Direction
-    confidence: float | None = None
-    generation_seconds: float | None = None
+    signal_id: Id
+    symbol: Symbol
+    direction: DirectionField
+    confidence: Unit | None = None
+    generation_seconds: NonNegative | None = None
 
 
 class SignalOutcome(_EventBase, frozen=True, kw_only=True, tag="signal_outcome"):
     """What happened after a signal: the realised direction and optional P&L."""
 
-    signal_id: str
-    actual_direction: Direction
-    pnl: float | None = None
-    bars_to_profit: int | None = None
-    bars_held: int | None = None
+    signal_id: Id
+    actual_direction: DirectionField
+    pnl: Finite | None = None
+    bars_to_profit: Count | None = None
+    bars_held: Count | None = None
 
 
 class Mark(_EventBase, frozen=True, kw_only=True, tag="mark"):
     """A mark price for a symbol; ``exchange_ts`` in UNIX nanoseconds when known."""
 
-    symbol: str
-    price: float
-    bid: float | None = None
-    ask: float | None = None
-    exchange_ts: int | None = None
+    symbol: Symbol
+    price: Positive
+    bid: Positive | None = None
+    ask: Positive | None = None
+    exchange_ts: Timestamp | None = None
 
 
 class Account(_EventBase, frozen=True, kw_only=True, tag="account"):
     """An account snapshot reported by the broker."""
 
-    equity: float
-    cash: float | None = None
-    buying_power: float | None = None
+    equity: Finite
+    cash: Finite | None = None
+    buying_power: Finite | None = None
 
 
 class Error(_EventBase, frozen=True, kw_only=True, tag="error"):
     """An error inside the trading system."""
 
-    error_type: str
-    component: str
-    message: str | None = None
+    error_type: Label
+    component: Label
+    message: Text | None = None
 
 
 class Heartbeat(_EventBase, frozen=True, kw_only=True, tag="heartbeat"):
     """A liveness signal from a component of the trading system."""
 
-    component: str
+    component: Label
 
 
 Event: TypeAlias = (
@@ -219,196 +241,100 @@ def event_types() -> tuple[str, ...]:
     return tuple(_BY_TAG)
 
 
-# --------------------------------------------------------------------------- field kinds
-
-# Each kind has a strict validator for the slow path (returns the normalised value or raises
-# ValueError with the expectation) and a msgspec type for the fast path; the two accept exactly
-# the same inputs, except that the fast path refuses anything needing normalisation (upper-case
-# enums, unknown fields, nulls), which then takes the slow path.
-
-
-def _number(value: Any, *, low: float, high: float, low_open: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = "must be a number"
-        raise ValueError(msg)
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        msg = "must be a finite number"
-        raise ValueError(msg)
-    if low_open and number <= low:
-        msg = f"must be > {low:g}"
-        raise ValueError(msg)
-    if number < low:
-        msg = f"must be >= {low:g}"
-        raise ValueError(msg)
-    if number > high:
-        msg = f"must be <= {high:g}"
-        raise ValueError(msg)
-    return number
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
-    expected = ", ".join(repr(c) for c in choices)
-
-    def check(value: Any) -> str:
-        if isinstance(value, str) and value.lower() in choices:
-            return value.lower()
-        msg = f"must be one of {expected}"
-        raise ValueError(msg)
-
-    return check
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = "must be an integer"
-        raise ValueError(msg)
-    if not 0 <= value <= _MAX_COUNT:
-        msg = f"must be within [0, {_MAX_COUNT}]"
-        raise ValueError(msg)
-    return value
-
-
-def _timestamp(value: Any) -> int:
-    if not isinstance(value, str):
-        msg = "must be an RFC 3339 timestamp string"
-        raise ValueError(msg)
-    return parse_timestamp(value)
-
-
 @dataclass(frozen=True, slots=True)
-class _Kind:
-    check: Callable[[Any], Any]
-    wire: Any
-    # characters the fast path must look for (its decoder cannot express the rule)
-    forbidden: re.Pattern[str] | None = None
+class EventField:
+    """One field of an event type, as the contract declares it.
+
+    Attributes
+    ----------
+    name
+        The field's name in JSON and on the event.
+    kind
+        The kind of value (``"id"``, ``"positive"``, ``"timestamp"``...).
+    required
+        Whether an event must carry it (``ts`` may be given by a receiving service).
+    default
+        The value of an absent optional field (``None`` for a required one).
+    type
+        The msgspec type the JSON decoder checks, constraints included: timestamps
+        as RFC 3339 text; an optional field whose default is ``None`` accepts ``null``.
+    schema
+        The JSON Schema of a present value.
+
+    .. versionadded:: 0.2.0
+    """
+
+    name: str
+    kind: str
+    required: bool
+    default: Any
+    type: Any
+    schema: dict[str, Any]
 
 
-_M = msgspec.Meta
-_STRING_LIMITS: Final[dict[str, tuple[int, int, re.Pattern[str]]]] = {
-    "id": (1, _MAX_ID, LABEL_FORBIDDEN),
-    "label": (1, _MAX_LABEL, LABEL_FORBIDDEN),
-    "symbol": (1, _MAX_SYMBOL, LABEL_FORBIDDEN),
-    "text": (0, _MAX_TEXT, TEXT_FORBIDDEN),
+def _fields_of(cls: type[_EventBase]) -> tuple[EventField, ...]:
+    fields = []
+    for info in msgspec.structs.fields(cls):
+        if info.name == "extra":
+            continue
+        kind_name = kind_of(info.type)
+        assert kind_name is not None, f"{cls.__name__}.{info.name} has no kind"
+        kind = KINDS[kind_name]
+        default = None if info.required else info.default
+        nullable = not info.required and default is None
+        fields.append(
+            EventField(
+                info.name,
+                kind_name,
+                info.required,
+                default,
+                kind.type | None if nullable else kind.type,
+                kind.schema,
+            )
+        )
+    return tuple(fields)
+
+
+_FIELDS: Final[dict[str, tuple[EventField, ...]]] = {
+    tag: _fields_of(cls) for tag, cls in _BY_TAG.items()
 }
 
 
-def _string_kind(name: str, *, stored: bool = False) -> _Kind:
-    low, high, forbidden = _STRING_LIMITS[name]
-    meta = _M(min_length=low, max_length=high) if low else _M(max_length=high)
-    check_forbidden = None if stored else forbidden
-    return _Kind(
-        lambda v: string(v, max_length=high, min_length=low, forbidden=check_forbidden),
-        Annotated[str, meta],
-        forbidden,
-    )
+def event_fields(event_type: str) -> tuple[EventField, ...]:
+    """Return the fields of ``event_type``: the common ones first, then its own.
+
+    Raises
+    ------
+    KeyError
+        If ``event_type`` is not a ``type`` of the contract.
+
+    Examples
+    --------
+    >>> [(f.name, f.kind, f.required) for f in event_fields("heartbeat")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('ts', 'timestamp', True), ('event_id', 'id', False), ('strategy', 'label', False),
+     ('account', 'label', False), ('component', 'label', True)]
+
+    .. versionadded:: 0.2.0
+    """
+    return _FIELDS[event_type]
 
 
-_KINDS: Final[dict[str, _Kind]] = {
-    "id": _string_kind("id"),
-    "label": _string_kind("label"),
-    "symbol": _string_kind("symbol"),
-    "text": _string_kind("text"),
-    "positive": _Kind(
-        lambda v: _number(v, low=0.0, high=MAX_MAGNITUDE, low_open=True),
-        Annotated[float, _M(gt=0.0, le=MAX_MAGNITUDE)],
-    ),
-    "nonnegative": _Kind(
-        lambda v: _number(v, low=0.0, high=MAX_MAGNITUDE, low_open=False),
-        Annotated[float, _M(ge=0.0, le=MAX_MAGNITUDE)],
-    ),
-    "finite": _Kind(
-        lambda v: _number(v, low=-MAX_MAGNITUDE, high=MAX_MAGNITUDE, low_open=False),
-        Annotated[float, _M(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)],
-    ),
-    "unit": _Kind(
-        lambda v: _number(v, low=0.0, high=1.0, low_open=False),
-        Annotated[float, _M(ge=0.0, le=1.0)],
-    ),
-    "count": _Kind(_count, Annotated[int, _M(ge=0, le=_MAX_COUNT)]),
-    "side": _Kind(_choice(get_args(Side)), Side),
-    "direction": _Kind(_choice(get_args(Direction)), Direction),
-    "liquidity": _Kind(_choice(get_args(Liquidity)), Liquidity),
-    "order_type": _Kind(_choice(ORDER_TYPES), OrderType),
-    "timestamp": _Kind(_timestamp, str),
-}
-
+# The validating path's tables, derived from the classes: field -> (kind, required)
 _COMMON: Final[dict[str, tuple[str, bool]]] = {
-    "ts": ("timestamp", True),
-    "event_id": ("id", False),
-    "strategy": ("label", False),
-    "account": ("label", False),
+    f.name: (f.kind, f.required)
+    for f in _FIELDS["heartbeat"]
+    if f.name in _EventBase.__struct_fields__
 }
-
-# field -> (kind, required), in contract order
 _SPECS: Final[dict[str, dict[str, tuple[str, bool]]]] = {
-    "order_submitted": {
-        "order_id": ("id", True),
-        "symbol": ("symbol", True),
-        "side": ("side", True),
-        "quantity": ("positive", True),
-        "order_type": ("order_type", True),
-        "limit_price": ("positive", False),
-        "decision_price": ("positive", False),
-        "arrival_price": ("positive", False),
-        "signal_id": ("id", False),
-    },
-    "order_acknowledged": {"order_id": ("id", True), "broker_order_id": ("id", False)},
-    "order_filled": {
-        "order_id": ("id", True),
-        "fill_id": ("id", True),
-        "quantity": ("positive", True),
-        "price": ("positive", True),
-        "fee": ("finite", False),
-        "vwap": ("positive", False),
-        "liquidity": ("liquidity", False),
-    },
-    "order_rejected": {"order_id": ("id", True), "reason": ("text", True)},
-    "order_canceled": {"order_id": ("id", True), "reason": ("text", False)},
-    "signal": {
-        "signal_id": ("id", True),
-        "symbol": ("symbol", True),
-        "direction": ("direction", True),
-        "confidence": ("unit", False),
-        "generation_seconds": ("nonnegative", False),
-    },
-    "signal_outcome": {
-        "signal_id": ("id", True),
-        "actual_direction": ("direction", True),
-        "pnl": ("finite", False),
-        "bars_to_profit": ("count", False),
-        "bars_held": ("count", False),
-    },
-    "mark": {
-        "symbol": ("symbol", True),
-        "price": ("positive", True),
-        "bid": ("positive", False),
-        "ask": ("positive", False),
-        "exchange_ts": ("timestamp", False),
-    },
-    "account": {
-        "equity": ("finite", True),
-        "cash": ("finite", False),
-        "buying_power": ("finite", False),
-    },
-    "error": {
-        "error_type": ("label", True),
-        "component": ("label", True),
-        "message": ("text", False),
-    },
-    "heartbeat": {"component": ("label", True)},
+    tag: {f.name: (f.kind, f.required) for f in fields if f.name not in _COMMON}
+    for tag, fields in _FIELDS.items()
 }
-assert set(_SPECS) == set(_BY_TAG)
-
 # The checks for events read back from a journal: the value rules, without the storage rules
 # added after events were first journaled (so an older journal still replays).
 _STORED_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
-    name: (_string_kind(name, stored=True) if name in _STRING_LIMITS else kind).check
-    for name, kind in _KINDS.items()
+    name: kind.stored_check for name, kind in KINDS.items()
 }
 _BOUNDARY_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
-    name: kind.check for name, kind in _KINDS.items()
+    name: kind.check for name, kind in KINDS.items()
 }

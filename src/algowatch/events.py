@@ -25,7 +25,9 @@ letter case (normalised to lower case); ``confidence`` is within [0, 1];
 ``fee``, ``pnl``, ``equity``, ``cash`` and ``buying_power`` are finite with
 magnitude at most 1e15; ``bars_*`` are integers ``>= 0``; identifiers are
 non-empty strings of at most 256 characters (symbols 64, labels 128).
-A ``null`` optional field is the same as an absent one.
+A ``null`` optional field is the same as an absent one. :func:`event_fields` gives each
+type's fields with their kind, constraints and JSON Schema, all derived from the event
+classes, which declare the contract once.
 
 Storage rules (what a journal can store, identical for SQLite and PostgreSQL):
 ``ts`` and ``exchange_ts`` are within the signed 64-bit nanosecond range
@@ -48,10 +50,8 @@ order_filled.price must be a number, received 'x'
 .. versionadded:: 0.1.0
 """
 
-# MAX_MAGNITUDE and _WIRE are not in __all__ but were always importable from here: the
-# redundant aliases keep them explicit re-exports for type checkers. The SDK's client
-# (algowatch._client_base) reads _WIRE through getattr.
-from algowatch._codec import _WIRE as _WIRE  # noqa: PLC0414
+# MAX_MAGNITUDE is not in __all__ but was always importable from here: the redundant alias
+# keeps it an explicit re-export for type checkers.
 from algowatch._codec import (
     BatchResult,
     decode_batch,
@@ -69,6 +69,7 @@ from algowatch._event_types import (
     Direction,
     Error,
     Event,
+    EventField,
     EventType,
     Heartbeat,
     Liquidity,
@@ -82,6 +83,7 @@ from algowatch._event_types import (
     Side,
     Signal,
     SignalOutcome,
+    event_fields,
     event_types,
 )
 from algowatch._storage import MAX_EXTRA_DEPTH, MAX_EXTRA_FIELDS, MAX_EXTRA_VALUES
@@ -97,6 +99,7 @@ __all__ = [
     "Direction",
     "Error",
     "Event",
+    "EventField",
     "EventType",
     "Heartbeat",
     "Liquidity",
@@ -115,6 +118,7 @@ __all__ = [
     "decode_stored",
     "encode_event",
     "encode_events",
+    "event_fields",
     "event_from_mapping",
     "event_to_dict",
     "event_types",

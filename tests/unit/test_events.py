@@ -637,3 +637,65 @@ def test_decode_event_given_a_flood_of_bad_unknown_fields_reports_a_bounded_list
         "heartbeat.extra must hold at most 1000 values in all unknown fields, received more"
     )
     assert len(messages) <= ev.MAX_EXTRA_VALUES + 3
+
+
+# The fast path decodes straight into the event classes: what they must still refuse.
+
+
+@pytest.mark.parametrize("body", ["[{line},{line}]", "{line}\n{line}\n"])
+def test_decode_batch_keeps_a_field_named_extra_as_an_unknown_field(body: str) -> None:
+    """A body's "extra" key is an unknown field like any other, never the event's extra."""
+    line = (
+        '{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"feed",'
+        '"extra":{"venue":"XNAS"}}'
+    )
+    result = decode_batch(body.format(line=line))
+    assert [e.extra for e in result.events] == [{"extra": {"venue": "XNAS"}}] * 2
+
+
+@pytest.mark.parametrize("body", ["[{a},{b}]", "{a}\n{b}\n"])
+def test_decode_batch_given_numeric_exchange_ts_rejects_only_that_event(body: str) -> None:
+    """An integer exchange_ts is refused with the reason; the other event decodes."""
+    bad = '{"type":"mark","ts":"2025-01-02T14:30:00Z","symbol":"A","price":1,"exchange_ts":5}'
+    good = '{"type":"mark","ts":"2025-01-02T14:30:00Z","symbol":"A","price":1}'
+    result = decode_batch(body.format(a=bad, b=good))
+    assert [e.symbol for e in result.events] == ["A"]  # type: ignore[union-attr]
+    assert [e.errors[0].message for e in result.errors] == [
+        "must be an RFC 3339 timestamp string, received 5"
+    ]
+
+
+def test_decode_batch_array_given_control_character_rejects_only_that_event() -> None:
+    """A forbidden character sends its event to the validating path, which names it."""
+    good = '{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"feed"}'
+    bad = '{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"fe\\u0001ed"}'
+    result = decode_batch(f"[{good},{bad},{good}]")
+    assert [e.ts for e in result.events] == [1_735_828_200_000_000_000] * 2
+    assert [(e.index, e.errors[0].field) for e in result.errors] == [(1, "heartbeat.component")]
+
+
+def test_event_fields_follow_the_event_classes() -> None:
+    """Each type's fields are its class's fields (extra aside), in order, with their kind."""
+    for event_type in ev.event_types():
+        names = [f.name for f in ev.event_fields(event_type)]
+        assert names[:4] == ["ts", "event_id", "strategy", "account"]
+    fields = {f.name: f for f in ev.event_fields("order_filled")}
+    assert (fields["quantity"].kind, fields["quantity"].required) == ("positive", True)
+    assert (fields["fee"].kind, fields["fee"].required, fields["fee"].default) == (
+        "finite",
+        False,
+        0.0,
+    )
+    assert fields["quantity"].schema == {
+        "type": "number",
+        "exclusiveMinimum": 0.0,
+        "maximum": 1e15,
+    }
+
+
+def test_decode_batch_given_two_objects_on_one_ndjson_line_rejects_the_line() -> None:
+    """NDJSON is one object per line: a line with two objects is invalid JSON, not two events."""
+    heartbeat = '{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"a"}'
+    result = decode_batch(f"{heartbeat},{heartbeat}\n{heartbeat}\n")
+    assert len(result.events) == 1
+    assert [(e.line, e.errors[0].field) for e in result.errors] == [(1, "body")]

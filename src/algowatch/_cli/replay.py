@@ -17,7 +17,6 @@ from rich.table import Table
 from algowatch.errors import InvalidEventError
 from algowatch.journal import EventFile, Journal, ReplayReport, open_journal, replay_files
 from algowatch.monitor import Monitor, MonitorFigures
-from algowatch.server import render_snapshot
 from algowatch.settings import Settings, load_settings
 
 __all__ = ["replay"]
@@ -221,6 +220,10 @@ def replay(
         raise click.ClickException(msg)
     figures = monitor.figures()
     if as_json:
+        # The service's JSON rendering lives with the service, which imports FastAPI,
+        # pydantic and uvicorn (~500 modules): only --json pays for importing them.
+        from algowatch.server import render_snapshot  # noqa: PLC0415 - see above
+
         click.echo(json.dumps(render_snapshot(figures), indent=2, allow_nan=False))
     else:
         Console(soft_wrap=True).print(_summary(figures, report))

@@ -48,11 +48,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeAlias, get_args
 
-import msgspec
 import numpy as np
 
 from algowatch.errors import DataFileError, FieldError, InvalidEventError
-from algowatch.events import Event, decode_batch, decode_event, event_from_mapping
+from algowatch.events import (
+    Event,
+    decode_batch,
+    decode_event,
+    event_fields,
+    event_from_mapping,
+    event_types,
+)
 
 __all__ = ["EventBatch", "EventFile", "EventFileFormat", "read_event_file"]
 
@@ -487,19 +493,21 @@ def _to_int(cell: str) -> Any:
         return cell
 
 
-def _csv_converters(cls: type[msgspec.Struct]) -> dict[str, Callable[[str], Any]]:
+def _csv_converters(event_type: str) -> dict[str, Callable[[str], Any]]:
     converters: dict[str, Callable[[str], Any]] = {}
-    for info in msgspec.structs.fields(cls):
-        if info.name in _TIMESTAMP_COLUMNS:
+    for field in event_fields(event_type):
+        if field.name in _TIMESTAMP_COLUMNS:
             continue
-        kinds = get_args(info.type) or (info.type,)
-        if float in kinds:
-            converters[info.name] = _to_float
-        elif int in kinds:
-            converters[info.name] = _to_int
+        # the decoder's type without null and constraints: float, int, str or a Literal
+        value_type = next(t for t in get_args(field.type) or (field.type,) if t is not type(None))
+        base = get_args(value_type)[0] if hasattr(value_type, "__metadata__") else value_type
+        if base is float:
+            converters[field.name] = _to_float
+        elif base is int:
+            converters[field.name] = _to_int
     return converters
 
 
 _CSV_CONVERTERS: Final[dict[str, dict[str, Callable[[str], Any]]]] = {
-    str(cls.__struct_config__.tag): _csv_converters(cls) for cls in get_args(Event)
+    event_type: _csv_converters(event_type) for event_type in event_types()
 }

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from algowatch.errors import InvalidEventError, JournalError, ServiceUnavailableError
-from algowatch.events import BatchResult, Event, decode_batch, event_types
+from algowatch.events import BatchResult, Event, decode_batch
 from algowatch.server._auth import require_token
 from algowatch.server._dependencies import ServiceDep
 from algowatch.server._responses import json_response, problem
+from algowatch.server._schema import event_body_schema
 
 __all__ = ["router"]
 
@@ -62,18 +63,7 @@ class Problem(BaseModel):
     detail: str
 
 
-_EVENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type"],
-    "properties": {
-        "type": {"type": "string", "enum": list(event_types())},
-        "ts": {"type": "string", "format": "date-time"},
-        "event_id": {"type": "string"},
-        "strategy": {"type": "string"},
-        "account": {"type": "string"},
-    },
-    "additionalProperties": True,
-}
+_EVENT_SCHEMA: dict[str, Any] = event_body_schema()
 
 _OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {
