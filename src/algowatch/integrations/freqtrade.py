@@ -179,15 +179,15 @@ def webhook_config(
 class FreqtradeMapper:
     """Turn freqtrade's webhook messages into validated events.
 
-    The mapper keeps each trade's open order (freqtrade's messages name none) and the
+    The mapper keeps each trade's last order per side (freqtrade's messages name none) and the
     events of the last ``max_messages`` messages, so that a re-sent message maps to the
     same events. It does no I/O and reads no clock: the caller passes the receive time.
 
     Parameters
     ----------
     max_trades
-        Open orders remembered at most; past it the oldest is forgotten (its fill then
-        arrives as an order of its own).
+        Orders remembered (the last one per trade and side); past it the oldest is
+        forgotten (its fill then arrives as an order of its own).
     max_messages
         Messages whose events are remembered for re-sends.
 
@@ -206,7 +206,8 @@ class FreqtradeMapper:
     def __init__(self, *, max_trades: int = 10_000, max_messages: int = 10_000) -> None:
         self._max_trades = max_trades
         self._max_messages = max_messages
-        self._open: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # per (trade, leg): the last order placed and whether freqtrade reported its fill
+        self._orders: OrderedDict[tuple[str, str], tuple[str, bool]] = OrderedDict()
         self._recent: OrderedDict[str, list[Event]] = OrderedDict()
 
     def map(self, message: Any, *, received_ns: int, max_ts: int | None = None) -> list[Event]:
@@ -227,7 +228,7 @@ class FreqtradeMapper:
             return known
         reader = _Reader(message)
         kind = reader.type()
-        changes: list[tuple[tuple[str, str], str | None]] = []
+        changes: list[tuple[tuple[str, str], tuple[str, bool] | None]] = []
         if kind == "status":
             status = reader.text("status", required=True)
             raw = [{"type": "heartbeat", "component": COMPONENT, "freqtrade_status": status}]
@@ -237,14 +238,14 @@ class FreqtradeMapper:
         events = _validated(
             raw, kind=kind, message=message, digest=digest, received_ns=received_ns, max_ts=max_ts
         )
-        for key, order_id in changes:
-            if order_id is None:
-                self._open.pop(key, None)
+        for key, order in changes:
+            if order is None:
+                self._orders.pop(key, None)
             else:
-                self._open[key] = order_id
-                self._open.move_to_end(key)
-                while len(self._open) > self._max_trades:
-                    self._open.popitem(last=False)
+                self._orders[key] = order
+                self._orders.move_to_end(key)
+                while len(self._orders) > self._max_trades:
+                    self._orders.popitem(last=False)
         self._recent[digest] = events
         while len(self._recent) > self._max_messages:
             self._recent.popitem(last=False)
@@ -255,7 +256,7 @@ class FreqtradeMapper:
         kind: str,
         reader: _Reader,
         digest: str,
-        changes: list[tuple[tuple[str, str], str | None]],
+        changes: list[tuple[tuple[str, str], tuple[str, bool] | None]],
     ) -> list[dict[str, Any]]:
         trade_id = reader.trade_id()
         open_ns = reader.date("open_date")
@@ -281,13 +282,14 @@ class FreqtradeMapper:
             side="buy" if (leg == "entry") != short else "sell",
             labels={name: value for name, value in extra.items() if value is not None},
         )
-        open_order = self._open.get(order.key)
+        last_id, last_filled = self._orders.get(order.key, ("", False))
         if step == "cancel":
+            # a partly filled order is canceled after its fill was reported
             reason = reader.text("reason")
-            if open_order is None or (leg == "exit" and reason == _KEEP_OPEN):
+            if not last_id or (leg == "exit" and reason == _KEEP_OPEN):
                 return []
             changes.append((order.key, None))
-            return [order.canceled(open_order, reason)]
+            return [order.canceled(last_id, reason)]
         amount = reader.number("amount", positive=True)
         rate = reader.number("order_rate", positive=True)
         order_type = reader.order_type()
@@ -303,17 +305,17 @@ class FreqtradeMapper:
             return []
         events: list[dict[str, Any]] = []
         if step == "":  # an order placed
-            if open_order is not None:  # its cancel never came: freqtrade moved on
-                events.append(order.canceled(open_order, "superseded"))
-            changes.append((order.key, order.new_id))
+            if last_id and not last_filled:  # its cancel never came: freqtrade moved on
+                events.append(order.canceled(last_id, "superseded"))
+            changes.append((order.key, (order.new_id, False)))
             arrival = reader.number("current_rate", positive=True, required=False)
             events.append(order.submitted(order.new_id, amount, order_type, rate, arrival))
             return events
-        order_id = open_order
-        if order_id is None:  # an order freqtrade did not announce, or we did not receive
+        order_id = last_id
+        if not last_id or last_filled:  # an order freqtrade did not announce, or we missed
             order_id = order.new_id
             events.append(order.submitted(order_id, amount, order_type, None, None))
-        changes.append((order.key, None))
+        changes.append((order.key, (order_id, True)))
         events.append(
             {
                 "type": "order_filled",
