@@ -9,3 +9,6 @@ the events. A framework's own package, when an adapter needs it, is an optional 
 
 .. versionadded:: 0.2.0
 """
+
+# each adapter is imported from its own module (some need their framework's extra)
+__all__: list[str] = []
