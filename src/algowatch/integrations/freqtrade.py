@@ -60,6 +60,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from urllib.parse import quote
 
 import orjson
 
@@ -155,9 +156,12 @@ def webhook_config(
     """
     target = url.rstrip("/") + ROUTE
     if token:
-        target += "?token=" + token
+        target += "?token=" + quote(token, safe="")
+    # freqtrade formats every template with str.format: literal braces are doubled
     labels = {
-        name: value for name, value in (("strategy", strategy), ("account", account)) if value
+        name: value.replace("{", "{{").replace("}", "}}")
+        for name, value in (("strategy", strategy), ("account", account))
+        if value
     }
     block: dict[str, Any] = {
         "enabled": True,
