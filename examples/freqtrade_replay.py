@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -300,7 +301,11 @@ def closed_profit() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="algowatch's base URL")
-    parser.add_argument("--token", default=None, help="server.token (else ALGOWATCH_TOKEN)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("ALGOWATCH_TOKEN"),
+        help="server.token [default: ALGOWATCH_TOKEN, which the webhook block uses too]",
+    )
     args = parser.parse_args(argv)
     day = open_day(args.url)
     trade_day(day)

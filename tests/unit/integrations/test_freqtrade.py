@@ -8,6 +8,9 @@ integration test checks the same against freqtrade's own code.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -350,3 +353,16 @@ def test_webhook_config_puts_the_token_in_the_url_and_labels_in_every_order_mess
         assert block[kind]["strategy"] == "Sample"
         assert block[kind]["account"] == "binance-1"
         assert block[kind]["type"] == "{type}"
+
+
+def test_block_in_the_docs_is_the_block_webhook_config_returns() -> None:
+    """docs/integrations/freqtrade.md shows the block shortened: each key it shows is right."""
+    page = Path(__file__).parents[3] / "docs" / "integrations" / "freqtrade.md"
+    [shown] = re.findall(r"```json\n(\{\n  \"webhook\".*?)\n```", page.read_text(), re.S)
+    documented = json.loads(shown)["webhook"]
+    block = webhook_config("http://127.0.0.1:8000", token="<your token>", strategy="SampleStrategy")
+    assert (
+        documented.pop("url") == "http://127.0.0.1:8000/api/v1/sources/freqtrade?token=<your token>"
+    )
+    assert block.pop("url").startswith("http://127.0.0.1:8000/api/v1/sources/freqtrade?token=")
+    assert documented == {key: block[key] for key in documented}
