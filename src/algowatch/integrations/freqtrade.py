@@ -44,7 +44,7 @@ What freqtrade's messages are, and how they are read:
 - Event ``ts`` is the time algowatch received the message (freqtrade sends no event time);
   freqtrade's dates are kept in the events' extra fields.
 - Every event has a deterministic ``event_id`` (a digest of the message and the event's
-  position), and the mapper remembers recent messages: a re-sent webhook yields the very
+  type), and the mapper remembers recent messages: a re-sent webhook yields the very
   same events, which the service then ignores as duplicates.
 
 .. versionadded:: 0.2.0
@@ -56,7 +56,7 @@ import contextlib
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -121,6 +121,7 @@ _ORDER_TYPES: Final = {
     "stop_limit": "stop_limit",
     "stop_loss_limit": "stop_limit",
 }
+_UNFILLED: Final = ("submitted", "acknowledged")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
 # the events' fields that come from one freqtrade field, to name it in an error
@@ -214,8 +215,28 @@ class FreqtradeMapper:
         self._orders: OrderedDict[tuple[str, str], tuple[str, bool]] = OrderedDict()
         self._recent: OrderedDict[str, list[Event]] = OrderedDict()
 
-    def map(self, message: Any, *, received_ns: int, max_ts: int | None = None) -> list[Event]:
+    def map(
+        self,
+        message: Any,
+        *,
+        received_ns: int,
+        max_ts: int | None = None,
+        orders: Callable[[], Iterable[tuple[str, str]]] | None = None,
+    ) -> list[Event]:
         """Return the events of one webhook message (none for a message with no effect).
+
+        Parameters
+        ----------
+        message
+            The message as decoded from freqtrade's JSON body.
+        received_ns
+            The receive time, UNIX nanoseconds: the events' ``ts``.
+        max_ts
+            The latest ``ts`` the caller accepts (the service's future window).
+        orders
+            The ``(order_id, status)`` of the orders the engine knows, newest first; read
+            only when the mapper does not know a trade's order (after a restart), so that
+            the fill or cancel of an order placed before it still finds its order.
 
         Raises
         ------
@@ -237,7 +258,7 @@ class FreqtradeMapper:
             status = reader.text("status", required=True)
             raw = [{"type": "heartbeat", "component": COMPONENT, "freqtrade_status": status}]
         else:
-            raw = self._order_events(kind, reader, digest, changes)
+            raw = self._order_events(kind, reader, digest, changes, orders)
         reader.raise_errors()
         events = _validated(
             raw, kind=kind, message=message, digest=digest, received_ns=received_ns, max_ts=max_ts
@@ -261,6 +282,7 @@ class FreqtradeMapper:
         reader: _Reader,
         digest: str,
         changes: list[tuple[tuple[str, str], tuple[str, bool] | None]],
+        orders: Callable[[], Iterable[tuple[str, str]]] | None,
     ) -> list[dict[str, Any]]:
         trade_id = reader.trade_id()
         open_ns = reader.date("open_date")
@@ -287,6 +309,8 @@ class FreqtradeMapper:
             labels={name: value for name, value in extra.items() if value is not None},
         )
         last_id, last_filled = self._orders.get(order.key, ("", False))
+        if not last_id and step and orders is not None:
+            last_id = _placed_before(orders, order.new_id.rsplit("-", 1)[0] + "-", step)
         if step == "cancel":
             # a partly filled order is canceled after its fill was reported
             reason = reader.text("reason")
@@ -332,6 +356,15 @@ class FreqtradeMapper:
             }
         )
         return events
+
+
+def _placed_before(orders: Callable[[], Iterable[tuple[str, str]]], prefix: str, step: str) -> str:
+    # the trade's order of this leg that the engine still has open (placed before a restart)
+    wanted = _UNFILLED if step == "fill" else (*_UNFILLED, "partially_filled")
+    for order_id, status in orders():
+        if order_id.startswith(prefix) and status in wanted:
+            return order_id
+    return ""
 
 
 def _compact(timestamp: str) -> str:
@@ -388,8 +421,10 @@ def _validated(
     # journal could store (a pair of 100 characters) is refused here, named after its field
     events: list[Event] = []
     errors: list[FieldError] = []
-    for index, fields in enumerate(raw):
-        stamped = {**fields, "event_id": f"ft-{digest[:24]}-{index}"}
+    for fields in raw:
+        # one event per type and message: a message mapped again after a restart (its fill
+        # then comes with an order of its own) keeps the ids of the events it had
+        stamped = {**fields, "event_id": f"ft-{digest[:24]}-{fields['type']}"}
         try:
             events.append(event_from_mapping(stamped, default_ts=received_ns, max_ts=max_ts))
         except InvalidEventError as exc:

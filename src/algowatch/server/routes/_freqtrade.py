@@ -12,6 +12,7 @@ cannot set a header.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -50,6 +51,15 @@ _OPENAPI_BODY: dict[str, Any] = {
         },
     }
 }
+
+
+def _orders(service: Any) -> Iterator[tuple[str, str]]:
+    # the engine's open and recent orders, newest first (read only after a restart)
+    monitor = service.monitor
+    settings = service.settings.monitor
+    limit = settings.max_open_orders + settings.max_recent_orders
+    for order in monitor.order_figures(limit=limit):
+        yield order.order_id, order.status
 
 
 def router() -> APIRouter:
@@ -92,7 +102,9 @@ def router() -> APIRouter:
         max_ts = None if math.isinf(future) else received_ns + round(future * 1e9)
         try:
             message = orjson.loads(body)
-            events = mapper.map(message, received_ns=received_ns, max_ts=max_ts)
+            events = mapper.map(
+                message, received_ns=received_ns, max_ts=max_ts, orders=lambda: _orders(service)
+            )
         except (orjson.JSONDecodeError, InvalidEventError) as exc:
             service.count("rejected_batches")
             errors = (
