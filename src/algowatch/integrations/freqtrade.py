@@ -125,7 +125,18 @@ _UNFILLED: Final = ("submitted", "acknowledged")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
 # the events' fields that come from one freqtrade field, to name it in an error
-_SOURCE_FIELDS: Final = {"symbol": "pair", "strategy": "strategy", "account": "account"}
+_SOURCE_FIELDS: Final = {
+    "symbol": "pair",
+    "quantity": "amount",
+    "price": "order_rate",
+    "limit_price": "order_rate",
+    "arrival_price": "current_rate",
+    "fee": "profit_amount",
+    "freqtrade_status": "status",
+}
+# the nanosecond range of an event time (a journal stores 64-bit nanoseconds)
+_MIN_NS: Final = -(2**63)
+_MAX_NS: Final = 2**63 - 1
 
 
 def webhook_config(
@@ -247,7 +258,12 @@ class FreqtradeMapper:
         if not isinstance(message, Mapping):
             msg = f"must be a JSON object, received {short_repr(message)}"
             raise InvalidEventError([FieldError("freqtrade", msg)])
-        digest = hashlib.sha256(orjson.dumps(message, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        try:
+            canonical = orjson.dumps(message, option=orjson.OPT_SORT_KEYS)
+        except TypeError as exc:  # a lone surrogate, a value JSON cannot hold
+            msg = f"must be encodable as JSON: {exc}"
+            raise InvalidEventError([FieldError("freqtrade", msg)]) from None
+        digest = hashlib.sha256(canonical).hexdigest()
         known = self._recent.get(digest)
         if known is not None:
             return known
@@ -430,7 +446,7 @@ def _validated(
         except InvalidEventError as exc:
             for error in exc.errors:
                 name = error.field.partition(".")[2]
-                source = _SOURCE_FIELDS.get(name, name)
+                source = _SOURCE_FIELDS.get(name, name.removeprefix("freqtrade_"))
                 if source in message:
                     errors.append(FieldError(f"freqtrade.{kind}.{source}", error.message))
                 else:
@@ -526,16 +542,19 @@ class _Reader:
     def date(self, name: str) -> int | None:
         value = self.raw(name)
         parsed: datetime | None = None
+        nanoseconds = 0
         if isinstance(value, str):
             try:
                 parsed = datetime.fromisoformat(value)
-            except ValueError:
+                if parsed.tzinfo is None:  # freqtrade's cancel messages carry naive UTC dates
+                    parsed = parsed.replace(tzinfo=UTC)
+                nanoseconds = ((parsed - _EPOCH) // _MICROSECOND) * 1000
+            except (ValueError, OverflowError):
                 parsed = None
-        if parsed is None:
+        if parsed is None or not _MIN_NS <= nanoseconds <= _MAX_NS:
             received = "nothing" if value is None else short_repr(value)
-            msg = f"must be a date like '2026-09-01 10:00:00+00:00', received {received}"
+            example = "'2026-09-01 10:00:00+00:00'"
+            msg = f"must be a date like {example} (1677 to 2262), received {received}"
             self.fail(name, msg)
             return None
-        if parsed.tzinfo is None:  # freqtrade's cancel messages carry naive UTC dates
-            parsed = parsed.replace(tzinfo=UTC)
-        return ((parsed - _EPOCH) // _MICROSECOND) * 1000
+        return nanoseconds

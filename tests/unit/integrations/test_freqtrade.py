@@ -326,9 +326,9 @@ def test_malformed_message_names_every_field_and_changes_nothing() -> None:
         (
             {"type": "entry"},
             "freqtrade.entry.trade_id must be a positive integer, received "
-            "nothing; freqtrade.entry.open_date must be a date like '2026-09-01 10:00:00+00:00', "
-            "received nothing; freqtrade.entry.pair is required; freqtrade.entry.direction must "
-            "be 'Long' or 'Short', received nothing",
+            "nothing; freqtrade.entry.open_date must be a date like '2026-09-01 10:00:00+00:00' "
+            "(1677 to 2262), received nothing; freqtrade.entry.pair is required; "
+            "freqtrade.entry.direction must be 'Long' or 'Short', received nothing",
         ),
     ],
 )
@@ -338,9 +338,25 @@ def test_message_without_its_fields_is_refused(body: Any, expected: str) -> None
     assert str(caught.value) == expected
 
 
-def test_pair_the_journal_cannot_store_is_named_as_freqtrades_field() -> None:
-    with pytest.raises(InvalidEventError, match=r"^freqtrade\.entry\.pair must be at most 64"):
-        FreqtradeMapper().map(message("entry", pair="X" * 65), received_ns=NOW)
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"pair": "X" * 65}, "freqtrade.entry.pair must be at most 64 characters, received 'XX"),
+        ({"amount": 1e300}, "freqtrade.entry.amount must be <= 1e+15, received 1e+300"),
+        ({"current_rate": "1e300"}, "freqtrade.entry.current_rate must be <= 1e+15"),
+        ({"enter_tag": "x" * 5000}, "freqtrade.entry.enter_tag must be at most 4096 characters"),
+        ({"open_date": "9999-12-31 23:59:59-14:00"}, "freqtrade.entry.open_date must be a date"),
+        ({"open_date": "1500-01-01 00:00:00+00:00"}, "freqtrade.entry.open_date must be a date"),
+        ({"strategy": "\ud800"}, "freqtrade must be encodable as JSON: str is not valid UTF-8"),
+    ],
+)
+def test_value_no_journal_can_store_is_named_as_freqtrades_field(
+    fields: dict[str, Any], expected: str
+) -> None:
+    entry = {**message("entry"), "current_rate": "1.0", **fields}
+    with pytest.raises(InvalidEventError) as caught:
+        FreqtradeMapper().map(entry, received_ns=NOW)
+    assert str(caught.value).startswith(expected)
 
 
 def test_webhook_config_puts_the_token_in_the_url_and_labels_in_every_order_message() -> None:
