@@ -476,7 +476,7 @@ class _Reader:
 
     def type(self) -> str:
         value = self.message.get("type")
-        if value not in MESSAGE_TYPES:
+        if not isinstance(value, str) or value not in MESSAGE_TYPES:
             expected = ", ".join(MESSAGE_TYPES)
             msg = f"must be one of {expected}, received {short_repr(value)}"
             self.errors.append(FieldError("freqtrade.type", msg))

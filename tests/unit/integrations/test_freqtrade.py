@@ -324,6 +324,11 @@ def test_malformed_message_names_every_field_and_changes_nothing() -> None:
         ),
         ({"type": "status"}, "freqtrade.status.status is required"),
         (
+            {"type": {"entry": 1}},
+            "freqtrade.type must be one of entry, entry_fill, "
+            "entry_cancel, exit, exit_fill, exit_cancel, status, received {'entry': 1}",
+        ),
+        (
             {"type": "entry"},
             "freqtrade.entry.trade_id must be a positive integer, received "
             "nothing; freqtrade.entry.open_date must be a date like '2026-09-01 10:00:00+00:00' "
