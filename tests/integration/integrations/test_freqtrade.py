@@ -104,6 +104,15 @@ def _get(url: str, path: str) -> Any:
     return response.json()
 
 
+def test_printed_block_passes_freqtrades_config_schema(replay: ModuleType) -> None:
+    """freqtrade validates config.json with its own JSON schema before it starts."""
+    import jsonschema  # noqa: PLC0415 - a dependency of the freqtrade extra
+    from freqtrade.config_schema.config_schema import CONF_SCHEMA  # noqa: PLC0415
+
+    block = replay.webhook_block("http://127.0.0.1:8000", "SampleStrategy")
+    jsonschema.validate(block, CONF_SCHEMA["properties"]["webhook"])
+
+
 def test_template_fields_are_fields_freqtrade_sends() -> None:
     """Every ``{field}`` of the printed block is a key of freqtrade's message TypedDict."""
     from freqtrade.rpc import rpc_types  # noqa: PLC0415 - the extra is imported by the tests only
