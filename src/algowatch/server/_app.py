@@ -111,6 +111,7 @@ def create_app(
     app.state.http_stats = http_stats = HttpStats()
     app.include_router(_ingest.router)
     app.include_router(routes.read_router)
+    app.include_router(routes.freqtrade_router())
     app.include_router(routes.health_router(service.health))
     if service.risk_guard is not None:
         app.include_router(routes.risk_router(service.risk_guard))

@@ -1,4 +1,10 @@
-"""Bearer-token authentication and the loopback rule."""
+"""Bearer-token authentication and the loopback rule.
+
+Every route that needs the token checks it here: :func:`require_token` (the header) for
+``/api/v1``, :func:`require_url_token` (the header or ``?token=``) for the source routes
+whose senders cannot set a header (freqtrade's webhook), :func:`protected` for
+``/metrics``. One comparison, :func:`_accepts`, decides for all of them.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +14,37 @@ import ipaddress
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request, Response, Security, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from algowatch.errors import ConfigError
 from algowatch.server._dependencies import ServiceDep, get_service
 from algowatch.server._responses import problem
 from algowatch.settings import ServerSettings
 
-__all__ = ["UNAUTHORIZED", "check_bind", "is_loopback", "protected", "require_token", "token_ok"]
+__all__ = [
+    "UNAUTHORIZED",
+    "UNAUTHORIZED_URL",
+    "check_bind",
+    "is_loopback",
+    "protected",
+    "require_token",
+    "require_url_token",
+    "token_ok",
+]
 
 UNAUTHORIZED = "a valid 'Authorization: Bearer <token>' header is required"
+UNAUTHORIZED_URL = (
+    "a valid 'Authorization: Bearer <token>' header or '?token=<token>' query parameter is required"
+)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 _bearer = HTTPBearer(auto_error=False, description="`ALGOWATCH_TOKEN` (server.token)")
+# the token in the URL, for senders that cannot set a header; the logs redact `token=`
+_url_token = APIKeyQuery(
+    name="token",
+    auto_error=False,
+    description="`ALGOWATCH_TOKEN` (server.token), for senders that cannot set a header",
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -110,3 +134,23 @@ async def require_token(
     """
     if not _accepts(service.settings.server.token, credentials):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=UNAUTHORIZED, headers=_CHALLENGE)
+
+
+async def require_url_token(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008 - FastAPI idiom
+    url_token: str | None = Security(_url_token),
+) -> None:
+    """Reject the request with 401 unless it carries the token in the header or the URL.
+
+    For the source routes only (``POST /api/v1/sources/freqtrade``): their senders cannot
+    set an ``Authorization`` header, so ``?token=<token>`` is accepted too. The header wins
+    when both are sent. The logs never show the token: ``token=`` values in URLs are
+    redacted (:func:`algowatch.logging.redact`).
+    """
+    if credentials is None and url_token is not None:
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=url_token)
+    if not _accepts(request, credentials):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail=UNAUTHORIZED_URL, headers=_CHALLENGE
+        )

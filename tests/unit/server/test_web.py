@@ -277,6 +277,7 @@ TOKEN_ROUTES = [
     ("get", "/metrics"),
     ("post", "/api/v1/events"),
     ("post", "/api/v1/risk/reset"),
+    ("post", "/api/v1/sources/freqtrade"),
 ]
 
 
@@ -293,6 +294,8 @@ def test_bearer_scheme_in_any_case_is_accepted_on_every_route(
 ) -> None:
     """One parser for every route: RFC 6750's scheme is case-insensitive."""
     body = b'{"by": "ops", "reason": "drill"}' if path.endswith("reset") else MARK
+    if path.endswith("freqtrade"):
+        body = b'{"type": "status", "status": "running"}'
     headers = {"authorization": f"{scheme} {TOKEN}", "content-type": "application/json"}
     if path == "/api/v1/events":
         headers["content-type"] = "application/x-ndjson"

@@ -8,6 +8,8 @@ Every ``/api/v1`` router shares one token dependency
 - :func:`health_router`: ``/health``, ``/ready``, ``/live`` (no token).
 - :data:`read_router`: snapshot, positions, trades, orders, the SSE stream.
 - :func:`risk_router`: the risk guard's report and its reset.
+- :func:`freqtrade_router`: ``POST /api/v1/sources/freqtrade``, freqtrade's webhooks (the
+  token may be in the URL, :func:`~algowatch.server._auth.require_url_token`).
 
 The ingest route (``POST /api/v1/events``) is in ``algowatch.server._ingest``.
 
@@ -16,8 +18,9 @@ The ingest route (``POST /api/v1/events``) is in ``algowatch.server._ingest``.
 
 from __future__ import annotations
 
+from algowatch.server.routes._freqtrade import router as freqtrade_router
 from algowatch.server.routes._health import router as health_router
 from algowatch.server.routes._read import router as read_router
 from algowatch.server.routes._risk import router as risk_router
 
-__all__ = ["health_router", "read_router", "risk_router"]
+__all__ = ["freqtrade_router", "health_router", "read_router", "risk_router"]

@@ -10,8 +10,8 @@ from fastapi.routing import APIRoute
 import algowatch.health
 import algowatch.risk
 from algowatch.server import _ingest, create_app
-from algowatch.server._auth import require_token
-from algowatch.server.routes import health_router, read_router, risk_router
+from algowatch.server._auth import require_token, require_url_token
+from algowatch.server.routes import freqtrade_router, health_router, read_router, risk_router
 from algowatch.settings import HealthSettings, Settings
 
 WEB_PACKAGES = {"fastapi", "starlette", "uvicorn", "h11", "httptools"}
@@ -25,19 +25,31 @@ def _calls(dependant: object) -> list[object]:
 
 
 def test_every_api_route_depends_on_the_one_token_dependency(tmp_path: Path) -> None:
-    """Ingest, read and risk routers: each route carries ``require_token`` exactly once."""
+    """Ingest, read and risk routers: each route carries ``require_token`` exactly once;
+    the source routes (freqtrade's webhook) ``require_url_token`` instead, and nothing else."""
     settings = Settings(data_dir=str(tmp_path), health=HealthSettings(system_metrics=False))
     app = create_app(settings)
     routers = [_ingest.router, read_router, risk_router(app.state.risk_guard)]
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     for route in routes:
         assert _calls(route.dependant).count(require_token) == 1, route.path
-    # and the app serves no other /api route; each declares the bearer scheme
+        assert require_url_token not in _calls(route.dependant), route.path
+    sources = [r for r in freqtrade_router().routes if isinstance(r, APIRoute)]
+    for route in sources:
+        calls = _calls(route.dependant)
+        assert (calls.count(require_url_token), calls.count(require_token)) == (1, 0)
+    # and the app serves no other /api route; each declares its schemes
     paths = app.openapi()["paths"]
-    assert {p for p in paths if p.startswith("/api/")} == {r.path for r in routes}
+    assert {p for p in paths if p.startswith("/api/")} == {r.path for r in routes + sources}
+    source_paths = {r.path for r in sources}
     for path, operations in paths.items():
         security = [op.get("security") for op in operations.values()]
-        expected = [[{"HTTPBearer": []}]] * len(security) if path.startswith("/api/") else [None]
+        if path in source_paths:
+            expected = [[{"HTTPBearer": []}, {"APIKeyQuery": []}]] * len(security)
+        elif path.startswith("/api/"):
+            expected = [[{"HTTPBearer": []}]] * len(security)
+        else:
+            expected = [None]
         assert security == expected, path
     health = health_router(app.state.service.health)
     assert sorted(r.path for r in health.routes if isinstance(r, APIRoute)) == [
