@@ -300,7 +300,7 @@ class RiskGuard:
             self.state, alerts = evaluate(previous, inputs, self.settings)
             self.checks += 1
             self.last_health = health
-            self._apply(alerts, previous.level, figures)
+            self._apply(alerts, previous, figures)
         return alerts
 
     def check_limits(self, figures: ScopeFigures) -> list[RiskAlert]:
@@ -335,15 +335,15 @@ class RiskGuard:
             previous = self.state
             self.state, alerts = evaluate(previous, inputs, self.settings, only=STATE_LIMITS)
             self.checks += 1
-            self._apply(alerts, previous.level, figures)
+            self._apply(alerts, previous, figures)
         return alerts
 
     def reset(self, *, by: str, reason: str) -> RiskAlert:
         """Release the ``flatten`` latch (an operator override, audited as ``kill_switch``)."""
         with self._lock:
             previous = self.state
-            self.state, alert = reset(previous, self.clock.time_ns(), by=by, reason=reason)
-            if self.audit is not None:
+            state, alert = reset(previous, self.clock.time_ns(), by=by, reason=reason)
+            if self.audit is not None:  # recorded before the level moves (fail closed)
                 self.audit.append(
                     "override",
                     decision_type="kill_switch_reset",
@@ -351,23 +351,35 @@ class RiskGuard:
                     authorised_by=by,
                     reason=reason,
                     previous_level=previous.level,
-                    level=self.state.level,
+                    level=state.level,
                 )
-            self._apply([alert], previous.level, None, audited=True)
+            self.state = state
+            self._apply([alert], previous, None, audited=True)
         return alert
 
     def _apply(
         self,
         alerts: Sequence[RiskAlert],
-        previous_level: Level,
+        previous: RiskState,
         figures: ScopeFigures | None,
         *,
         audited: bool = False,
     ) -> None:
+        # ``self.state`` holds the evaluated state. Its audit records come first: when one
+        # is refused the guard stays at ``previous`` and raises (it never acts without its
+        # record), so the next evaluation raises the same alerts again.
+        previous_level = previous.level
         if not alerts:
             if self.state.level != previous_level:
                 self._save()
             return
+        if not audited and self.audit is not None:
+            try:
+                for alert in alerts:
+                    self._audit(alert, previous_level, figures)
+            except BaseException:
+                self.state = previous
+                raise
         if self._log_kill_switch and self.state.latched != (previous_level == "flatten"):
             log_kill_switch(
                 engaged=self.state.latched,
@@ -375,8 +387,6 @@ class RiskGuard:
                 by="system" if self.state.latched else "operator",
             )
         for alert in alerts:
-            if not audited and self.audit is not None:
-                self._audit(alert, previous_level, figures)
             self._log(alert)
             self.alerts.append(alert)
             self.alert_counts[(alert.limit, alert.level)] += 1

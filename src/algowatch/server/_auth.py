@@ -137,7 +137,7 @@ async def require_token(
 
 
 async def require_url_token(
-    request: Request,
+    service: ServiceDep,
     credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008 - FastAPI idiom
     url_token: str | None = Security(_url_token),
 ) -> None:
@@ -150,7 +150,7 @@ async def require_url_token(
     """
     if credentials is None and url_token is not None:
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=url_token)
-    if not _accepts(request, credentials):
+    if not _accepts(service.settings.server.token, credentials):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, detail=UNAUTHORIZED_URL, headers=_CHALLENGE
         )

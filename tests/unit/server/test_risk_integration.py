@@ -237,7 +237,7 @@ def test_a_breach_is_judged_when_its_event_is_applied_not_on_the_timer(
         assert report["limits"]["max_drawdown"]["level"] == "flatten"
         # only the state limits were judged: the time-based ones were never evaluated
         assert "heartbeat" not in report["limits"] or report["limits"]["heartbeat"]["level"] == "ok"
-        trigger = app.state.service.limit_trigger
+        trigger = app.state.service.risk.trigger
         assert trigger is not None
         assert trigger.evaluations >= 1
         assert trigger.failures == 0

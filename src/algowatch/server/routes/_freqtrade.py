@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from algowatch.errors import InvalidEventError
 from algowatch.integrations.freqtrade import MESSAGE_TYPES, ROUTE, FreqtradeMapper
 from algowatch.server._auth import require_url_token
+from algowatch.server._dependencies import ServiceDep
 
 # the ingest route's own storing step: one 202/422/503 policy for every source route
 from algowatch.server._ingest import BatchAccepted, BatchRejected, Problem
@@ -81,7 +82,7 @@ def router() -> APIRouter:
         },
         openapi_extra=_OPENAPI_BODY,
     )
-    async def post_freqtrade(request: Request) -> Response:
+    async def post_freqtrade(request: Request, service: ServiceDep) -> Response:
         """Turn one freqtrade message into events; journal and apply them.
 
         A message freqtrade sends again (its webhook retries) maps to the same events,
@@ -89,7 +90,6 @@ def router() -> APIRouter:
         naming every invalid freqtrade field (``freqtrade.exit_fill.profit_amount``),
         and nothing of it is applied.
         """
-        service = request.app.state.service
         refused = require_media_type(request, ("application/json",))
         if refused is not None:
             return refused
