@@ -204,8 +204,12 @@ def test_replayed_session_gives_the_hand_worked_figures(serve: Serve, namespace:
     snapshot = serve.get("/api/v1/snapshot")
     assert_session_figures(snapshot, instance)
     assert snapshot["anomalies"] == {}
-    details = serve.source()["details"]
-    assert (details["messages"], details["events"], details["ignored_messages"]) == (17, 19, 3)
+    # /health serves the check's result of its last run (every second)
+    def counted() -> tuple[int, int, int]:
+        details = serve.source()["details"]
+        return details["messages"], details["events"], details["ignored_messages"]
+
+    wait_for("the source's counters in /health", lambda: counted() == (17, 19, 3), timeout=5.0)
     assert serve.metric("algowatch_ingest_events_total") == SESSION_EVENTS
 
 
@@ -248,7 +252,11 @@ def test_malformed_message_is_rejected_logged_and_not_journaled(
     # still subscribed: the next good message is stored
     publish(SHARED_BROKER_PORT, f"{namespace}/bot-x/hb", b'{"ts": 1780000001500000}')
     wait_for("the heartbeat after the bad messages", lambda: serve.events_applied() == 1)
-    assert serve.source()["details"]["rejected_messages"] == 2
+    wait_for(
+        "the rejections in /health",
+        lambda: serve.source()["details"]["rejected_messages"] == 2,
+        timeout=5.0,
+    )
 
 
 class Mosquitto:
