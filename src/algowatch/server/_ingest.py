@@ -16,6 +16,7 @@ from algowatch.server._auth import require_token
 from algowatch.server._dependencies import ServiceDep
 from algowatch.server._responses import json_response, problem
 from algowatch.server._schema import event_body_schema
+from algowatch.server._web import read_request_body
 
 __all__ = ["router"]
 
@@ -92,21 +93,6 @@ def _invalid_payload(errors: list[InvalidEventError], received: int | None) -> d
     return {"detail": detail, "invalid": invalid}
 
 
-async def _read_body(request: Request, limit: int) -> bytes | Response:
-    declared = request.headers.get("content-length")
-    too_large = problem(413, f"the body is larger than the limit of {limit} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/events",
     status_code=202,
@@ -136,13 +122,7 @@ async def post_events(request: Request, service: ServiceDep) -> Response:
     unavailable right now": retry it.
     """
     settings = service.settings.server
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type not in _CONTENT_TYPES:
-        return problem(
-            415,
-            f"content-type must be one of {', '.join(_CONTENT_TYPES)}, received {media_type!r}",
-        )
-    body = await _read_body(request, settings.max_body_bytes)
+    body = await read_request_body(request, _CONTENT_TYPES, settings.max_body_bytes)
     if isinstance(body, Response):
         return body
     received_ns = service.clock.time_ns()

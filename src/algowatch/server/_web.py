@@ -54,6 +54,7 @@ __all__ = [
     "WebGuard",
     "allowed_hosts",
     "read_body",
+    "read_request_body",
     "require_media_type",
 ]
 
@@ -189,6 +190,21 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLargeError(_too_large(limit))
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_request_body(
+    request: Request, accepted: tuple[str, ...], limit: int
+) -> bytes | Response:
+    """Return the body of a request whose content type is one of ``accepted``, or a 415.
+
+    :func:`require_media_type`, then :func:`read_body`: a body over ``limit`` bytes
+    raises :class:`BodyTooLargeError`, which :class:`WebGuard` answers with 413 (and
+    counts), as it does a body over ``server.max_body_bytes``.
+    """
+    refused = require_media_type(request, accepted)
+    if refused is not None:
+        return refused
+    return await read_body(request, limit)
 
 
 def _too_large(limit: int) -> str:

@@ -204,6 +204,7 @@ def test_replayed_session_gives_the_hand_worked_figures(serve: Serve, namespace:
     snapshot = serve.get("/api/v1/snapshot")
     assert_session_figures(snapshot, instance)
     assert snapshot["anomalies"] == {}
+
     # /health serves the check's result of its last run (every second)
     def counted() -> tuple[int, int, int]:
         details = serve.source()["details"]

@@ -27,8 +27,8 @@ from algowatch.server._dependencies import ServiceDep
 # the ingest route's own storing step: one 202/422/503 policy for every source route
 from algowatch.server._ingest import BatchAccepted, BatchRejected, Problem
 from algowatch.server._ingest import _store as store_events
-from algowatch.server._responses import json_response, problem
-from algowatch.server._web import BodyTooLargeError, read_body, require_media_type
+from algowatch.server._responses import json_response
+from algowatch.server._web import read_request_body
 
 __all__ = ["MAX_MESSAGE_BYTES", "router"]
 
@@ -90,13 +90,9 @@ def router() -> APIRouter:
         naming every invalid freqtrade field (``freqtrade.exit_fill.profit_amount``),
         and nothing of it is applied.
         """
-        refused = require_media_type(request, ("application/json",))
-        if refused is not None:
-            return refused
-        try:
-            body = await read_body(request, MAX_MESSAGE_BYTES)
-        except BodyTooLargeError as exc:
-            return problem(413, str(exc))
+        body = await read_request_body(request, ("application/json",), MAX_MESSAGE_BYTES)
+        if isinstance(body, Response):
+            return body
         future = service.settings.server.max_future_seconds
         received_ns = service.clock.time_ns()
         max_ts = None if math.isinf(future) else received_ns + round(future * 1e9)

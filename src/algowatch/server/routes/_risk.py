@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from algowatch.server._auth import require_token
 from algowatch.server._responses import json_response, problem
-from algowatch.server._web import BodyTooLargeError, read_body, require_media_type
+from algowatch.server._web import read_request_body
 
 if TYPE_CHECKING:
     from algowatch.risk import RiskGuard
@@ -76,13 +76,9 @@ def router(guard: RiskGuard) -> APIRouter:
     @api.post("/reset", openapi_extra=_OPENAPI_RESET)
     async def reset_risk(request: Request) -> Response:
         """Release the kill switch (the flatten latch); audited as an override."""
-        refused = require_media_type(request, ("application/json",))
-        if refused is not None:
-            return refused
-        try:
-            raw = await read_body(request, MAX_RESET_BODY_BYTES)
-        except BodyTooLargeError as exc:
-            return problem(413, str(exc))
+        raw = await read_request_body(request, ("application/json",), MAX_RESET_BODY_BYTES)
+        if isinstance(raw, Response):
+            return raw
         try:
             body = msgspec.json.decode(raw, type=_ResetRequest)
         except msgspec.ValidationError as exc:
