@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 DASHBOARD_UID = "algowatch-trading"
-_SCHEMA_VERSION = 39  # the SDK writes 41; 39 is what Grafana 11.x exports and the docs promise
+_SCHEMA_VERSION = 39  # as before (the SDK writes 41); Grafana migrates older schemas on load
 _SCOPE = 'job=~"$job", instance=~"$instance"'
 _RATE = "[$__rate_interval]"
 
