@@ -1,4 +1,4 @@
-"""The Grafana dashboard and provisioning files.
+"""The Grafana dashboard (built with grafana-foundation-sdk) and provisioning files.
 
 Corrections of ``PROMETHEUS.md`` section D: the file is the bare dashboard
 model (D1); panels have ``gridPos``, ``refId``, ``${datasource}`` and units
@@ -6,11 +6,23 @@ model (D1); panels have ``gridPos``, ``refId``, ``${datasource}`` and units
 ``by (le)`` over ``$__rate_interval`` (D5); orders are summed by status (D6);
 slippage is a heatmap of bucket rates (D7); every selector is scoped by the
 ``$job`` and ``$instance`` variables (D8).
+
+The panels are placed by the SDK's ``Dashboard.with_row``/``with_panel``: each
+row's widths add up to 24, so every row starts on a fresh line.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, TypeVar
+
+from grafana_foundation_sdk.builders import common as common_b
+from grafana_foundation_sdk.builders import dashboard as dash_b
+from grafana_foundation_sdk.builders import gauge, heatmap, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as dash_m
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from algowatch.deploy._common import duration
 from algowatch.settings import AlertSettings
@@ -24,9 +36,15 @@ __all__ = [
 ]
 
 DASHBOARD_UID = "algowatch-trading"
-_DS = {"type": "prometheus", "uid": "${datasource}"}
+_SCHEMA_VERSION = 39  # as before (the SDK writes 41); Grafana migrates older schemas on load
 _SCOPE = 'job=~"$job", instance=~"$instance"'
 _RATE = "[$__rate_interval]"
+
+_Panel = TypeVar("_Panel", timeseries.Panel, stat.Panel, gauge.Panel, heatmap.Panel)
+
+
+def _ds() -> dash_m.DataSourceRef:
+    return dash_m.DataSourceRef(type_val="prometheus", uid="${datasource}")
 
 
 def _sel(name: str, extra: str = "") -> str:
@@ -41,14 +59,11 @@ def _quantile(q: float, name: str) -> str:
     return f"histogram_quantile({q}, sum by (le) ({_rate(name + '_bucket')}))"
 
 
-class _Layout:
-    """Place panels left to right on Grafana's 24-column grid, rows top to bottom."""
+class _Board:
+    """The SDK's dashboard builder plus panel ids in order (rows included)."""
 
-    def __init__(self) -> None:
-        self.panels: list[dict[str, Any]] = []
-        self._x = 0
-        self._y = 0
-        self._row_height = 0
+    def __init__(self, builder: dash_b.Dashboard) -> None:
+        self.builder = builder
         self._id = 0
 
     def _next_id(self) -> int:
@@ -56,24 +71,11 @@ class _Layout:
         return self._id
 
     def row(self, title: str) -> None:
-        if self._x:
-            self._y += self._row_height
-        self._x, self._row_height = 0, 0
-        self.panels.append(
-            {
-                "id": self._next_id(),
-                "type": "row",
-                "title": title,
-                "collapsed": False,
-                "gridPos": {"h": 1, "w": 24, "x": 0, "y": self._y},
-                "panels": [],
-            }
-        )
-        self._y += 1
+        self.builder.with_row(dash_b.Row(title).id(self._next_id()).collapsed(False))
 
     def panel(
         self,
-        kind: str,
+        panel: _Panel,
         title: str,
         description: str,
         targets: list[tuple[str, str]],
@@ -81,50 +83,50 @@ class _Layout:
         unit: str,
         width: int = 8,
         height: int = 8,
-        extra: dict[str, Any] | None = None,
-        fmt: str = "time_series",
+        fmt: PromQueryFormat = PromQueryFormat.TIME_SERIES,
+    ) -> _Panel:
+        panel.id(self._next_id()).title(title).description(description).datasource(_ds())
+        panel.span(width).height(height).unit(unit)
+        for i, (expr, legend) in enumerate(targets):
+            panel.with_target(
+                prometheus.Dataquery()
+                .ref_id(chr(ord("A") + i))
+                .datasource(_ds())
+                .expr(expr)
+                .legend_format(legend)
+                .format(fmt)
+                .range()
+            )
+        self.builder.with_panel(panel)
+        return panel
+
+    def stat(
+        self,
+        title: str,
+        description: str,
+        targets: list[tuple[str, str]],
+        *,
+        unit: str,
+        width: int = 8,
+        height: int = 8,
     ) -> None:
-        if self._x + width > 24:
-            self._y += self._row_height
-            self._x, self._row_height = 0, 0
-        panel: dict[str, Any] = {
-            "id": self._next_id(),
-            "type": kind,
-            "title": title,
-            "description": description,
-            "datasource": dict(_DS),
-            "gridPos": {"h": height, "w": width, "x": self._x, "y": self._y},
-            "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-            "options": {},
-            "targets": [
-                {
-                    "refId": chr(ord("A") + i),
-                    "datasource": dict(_DS),
-                    "expr": expr,
-                    "legendFormat": legend,
-                    "format": fmt,
-                    "range": True,
-                }
-                for i, (expr, legend) in enumerate(targets)
-            ],
-        }
-        if kind == "stat":
-            panel["options"] = {"reduceOptions": {"calcs": ["lastNotNull"]}, "colorMode": "value"}
-        for key, value in (extra or {}).items():
-            if key == "defaults":
-                panel["fieldConfig"]["defaults"].update(value)
-            else:
-                panel[key] = value
-        self.panels.append(panel)
-        self._x += width
-        self._row_height = max(self._row_height, height)
+        panel = (
+            stat.Panel()
+            .reduce_options(common_b.ReduceDataOptions().calcs(["lastNotNull"]))
+            .color_mode(common.BigValueColorMode.VALUE)
+        )
+        self.panel(panel, title, description, targets, unit=unit, width=width, height=height)
+
+    def series(
+        self, title: str, description: str, targets: list[tuple[str, str]], *, unit: str
+    ) -> None:
+        self.panel(timeseries.Panel(), title, description, targets, unit=unit)
 
 
-def _overview(lay: _Layout) -> None:
+def _overview(lay: _Board) -> None:
     # the six panels of the original design, corrected (D3-D7)
     lay.row("Overview")
-    lay.panel(
-        "stat",
+    lay.stat(
         "Portfolio Value",
         "Equity: starting capital plus realized and unrealized P&L, or the broker's reported "
         "equity when account events arrive.",
@@ -133,8 +135,7 @@ def _overview(lay: _Layout) -> None:
         width=6,
         height=5,
     )
-    lay.panel(
-        "stat",
+    lay.stat(
         "Daily P&L",
         "P&L since the start of the trading session (configured time zone and start time).",
         [(f"sum({_sel('trading_daily_pnl_usd')})", "Daily P&L")],
@@ -142,8 +143,14 @@ def _overview(lay: _Layout) -> None:
         width=6,
         height=5,
     )
+    steps = [(None, "green"), (0.05, "yellow"), (0.10, "orange"), (0.15, "red")]
+    thresholds = (
+        dash_b.ThresholdsConfig()
+        .mode(dash_m.ThresholdsMode.ABSOLUTE)
+        .steps([dash_m.Threshold(value=v, color=c) for v, c in steps])
+    )
     lay.panel(
-        "gauge",
+        gauge.Panel().min(0).max(0.2).thresholds(thresholds),
         "Current Drawdown",
         "Drawdown from the high-water mark as a fraction (0.15 = 15%); the alert fires above "
         "the configured limit.",
@@ -151,24 +158,8 @@ def _overview(lay: _Layout) -> None:
         unit="percentunit",
         width=6,
         height=5,
-        extra={
-            "defaults": {
-                "min": 0,
-                "max": 0.2,
-                "thresholds": {
-                    "mode": "absolute",
-                    "steps": [
-                        {"color": "green", "value": None},
-                        {"color": "yellow", "value": 0.05},
-                        {"color": "orange", "value": 0.10},
-                        {"color": "red", "value": 0.15},
-                    ],
-                },
-            }
-        },
     )
-    lay.panel(
-        "stat",
+    lay.stat(
         "Open Positions",
         "Number of symbols with a non-zero position.",
         [(f"sum({_sel('trading_open_positions')})", "Open positions")],
@@ -176,15 +167,13 @@ def _overview(lay: _Layout) -> None:
         width=6,
         height=5,
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Order Latency (p95)",
         "95th percentile of submit-to-fill latency, from the histogram's bucket rates.",
         [(_quantile(0.95, "trading_order_latency_seconds"), "p95 latency")],
         unit="s",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Orders by Status",
         "Orders reaching a terminal status per second (filled, rejected, canceled, "
         "partially filled then canceled).",
@@ -192,21 +181,19 @@ def _overview(lay: _Layout) -> None:
         unit="ops",
     )
     lay.panel(
-        "heatmap",
+        heatmap.Panel().calculate(False).y_axis(heatmap.YAxisConfig().unit("none")).cell_gap(1),
         "Slippage Distribution",
         "Slippage of filled orders against the arrival price, in basis points "
         "(positive = unfavourable), as bucket rates.",
         [(f"sum by (le) ({_rate('trading_slippage_basis_points_bucket')})", "{{le}}")],
         unit="none",
-        fmt="heatmap",
-        extra={"options": {"calculate": False, "yAxis": {"unit": "none"}, "cellGap": 1}},
+        fmt=PromQueryFormat.HEATMAP,
     )
 
 
-def _pnl(lay: _Layout) -> None:
+def _pnl(lay: _Board) -> None:
     lay.row("P&L and risk")
-    lay.panel(
-        "timeseries",
+    lay.series(
         "P&L",
         "Realized, unrealized and total P&L since start.",
         [
@@ -216,15 +203,13 @@ def _pnl(lay: _Layout) -> None:
         ],
         unit="currencyUSD",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "P&L by strategy",
         "Total P&L of each strategy.",
         [(f"sum by (strategy) ({_sel('trading_strategy_total_pnl_usd')})", "{{strategy}}")],
         unit="currencyUSD",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Drawdown",
         "Current and maximum drawdown from the high-water mark.",
         [
@@ -233,8 +218,7 @@ def _pnl(lay: _Layout) -> None:
         ],
         unit="percentunit",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Risk-adjusted returns",
         "Sharpe, Sortino and Calmar ratios (annualized; empty when undefined).",
         [
@@ -244,8 +228,7 @@ def _pnl(lay: _Layout) -> None:
         ],
         unit="none",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Value at risk (95%)",
         "Historical one-period VaR and expected shortfall as positive loss fractions.",
         [
@@ -254,8 +237,7 @@ def _pnl(lay: _Layout) -> None:
         ],
         unit="percentunit",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Exposure",
         "Gross and net exposure at the last marks.",
         [
@@ -266,32 +248,28 @@ def _pnl(lay: _Layout) -> None:
     )
 
 
-def _execution(lay: _Layout) -> None:
+def _execution(lay: _Board) -> None:
     rejected = _rate("trading_orders_total", 'status="rejected"')
     lay.row("Execution")
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Rejection rate",
         "Share of orders completed in the window that were rejected.",
         [(f"sum({rejected}) / sum({_rate('trading_orders_total')})", "rejected")],
         unit="percentunit",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Acknowledgement latency (p95)",
         "95th percentile of submit-to-acknowledgement latency.",
         [(_quantile(0.95, "trading_order_ack_latency_seconds"), "p95 ack")],
         unit="s",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Median slippage",
         "Median slippage of filled orders against the arrival price (basis points).",
         [(_quantile(0.5, "trading_slippage_basis_points"), "p50 slippage")],
         unit="none",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Fill ratios",
         "Share of submitted orders completely filled and partially filled.",
         [
@@ -300,15 +278,13 @@ def _execution(lay: _Layout) -> None:
         ],
         unit="percentunit",
     )
-    lay.panel(
-        "stat",
+    lay.stat(
         "Open orders",
         "Orders submitted and not yet in a terminal status.",
         [(f"sum({_sel('trading_open_orders')})", "open orders")],
         unit="none",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Market data latency (p95)",
         "95th percentile of exchange-to-receipt delay of marks.",
         [(_quantile(0.95, "trading_market_data_latency_seconds"), "p95")],
@@ -316,17 +292,15 @@ def _execution(lay: _Layout) -> None:
     )
 
 
-def _signals(lay: _Layout) -> None:
+def _signals(lay: _Board) -> None:
     lay.row("Signals")
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Signals by direction",
         "Signals generated per second.",
         [(f"sum by (direction) ({_rate('trading_signals_total')})", "{{direction}}")],
         unit="ops",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Signal accuracy",
         "Share of signals with a profitable outcome, and with the right direction.",
         [
@@ -335,8 +309,7 @@ def _signals(lay: _Layout) -> None:
         ],
         unit="percentunit",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Signal generation time (p95)",
         "95th percentile of the time the strategy took to generate a signal.",
         [(_quantile(0.95, "trading_signal_generation_seconds"), "p95")],
@@ -344,45 +317,39 @@ def _signals(lay: _Layout) -> None:
     )
 
 
-def _health(lay: _Layout) -> None:
+def _health(lay: _Board) -> None:
     lay.row("Health")
-    lay.panel(
-        "stat",
+    lay.stat(
         "Brokers up",
         "1 when the broker connection is up or degraded, 0 when down.",
         [(f"min by (broker) ({_sel('trading_broker_up')})", "{{broker}}")],
         unit="none",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Health check latency",
         "Duration of the last run of each dependency check.",
         [(f"max by (check) ({_sel('algowatch_health_check_duration_seconds')})", "{{check}}")],
         unit="s",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Market data age",
         "Time since the last mark of any symbol.",
         [(f"time() - max({_sel('trading_last_mark_timestamp_seconds')})", "age")],
         unit="s",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Errors",
         "Errors reported by the trading system per second, by type.",
         [(f"sum by (error_type) ({_rate('trading_errors_total')})", "{{error_type}}")],
         unit="ops",
     )
-    lay.panel(
-        "stat",
+    lay.stat(
         "Audit trail writer",
         "1 while the audit trail writer is healthy, 0 after it failed closed.",
         [(f"min({_sel('algowatch_audit_writer_up')})", "writer")],
         unit="none",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Folded labels",
         "Label values folded into 'other' by the cardinality cap, per second.",
         [(f"sum({_rate('algowatch_folded_labels_total')})", "folded")],
@@ -390,24 +357,21 @@ def _health(lay: _Layout) -> None:
     )
 
 
-def _system(lay: _Layout) -> None:
+def _system(lay: _Board) -> None:
     lay.row("System")
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Memory",
         "Resident memory of the algowatch process.",
         [(_sel("process_resident_memory_bytes"), "{{instance}}")],
         unit="bytes",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "CPU",
         "CPU time used by the algowatch process, as a share of one core.",
         [(_rate("process_cpu_seconds_total"), "{{instance}}")],
         unit="percentunit",
     )
-    lay.panel(
-        "timeseries",
+    lay.series(
         "Scrape duration",
         "How long Prometheus takes to scrape /metrics.",
         [(_sel("scrape_duration_seconds"), "{{instance}}")],
@@ -415,40 +379,29 @@ def _system(lay: _Layout) -> None:
     )
 
 
-def _variables() -> list[dict[str, Any]]:
-    def query_var(name: str, query: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "label": name,
-            "type": "query",
-            "datasource": dict(_DS),
-            "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-            "multi": True,
-            "includeAll": True,
-            "allValue": ".+",
-            "current": {},
-            "options": [],
-            "refresh": 2,
-            "regex": "",
-            "sort": 1,
-            "hide": 0,
-        }
-
-    return [
-        {
-            "name": "datasource",
-            "label": "Data source",
-            "type": "datasource",
-            "query": "prometheus",
-            "current": {},
-            "options": [],
-            "refresh": 1,
-            "regex": "",
-            "hide": 0,
-        },
-        query_var("job", "label_values(trading_drawdown_ratio, job)"),
-        query_var("instance", 'label_values(trading_drawdown_ratio{job=~"$job"}, instance)'),
-    ]
+def _variables(board: dash_b.Dashboard) -> None:
+    board.with_variable(
+        dash_b.DatasourceVariable("datasource")
+        .label("Data source")
+        .type("prometheus")
+        .hide(dash_m.VariableHide.DONT_HIDE)
+    )
+    for name, query in (
+        ("job", "label_values(trading_drawdown_ratio, job)"),
+        ("instance", 'label_values(trading_drawdown_ratio{job=~"$job"}, instance)'),
+    ):
+        board.with_variable(
+            dash_b.QueryVariable(name)
+            .label(name)
+            .datasource(_ds())
+            .query({"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"})
+            .multi(True)
+            .include_all(True)
+            .all_value(".+")
+            .refresh(dash_m.VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .sort(dash_m.VariableSort.ALPHABETICAL_ASC)
+            .hide(dash_m.VariableHide.DONT_HIDE)
+        )
 
 
 def dashboard(settings: AlertSettings) -> dict[str, Any]:
@@ -456,26 +409,28 @@ def dashboard(settings: AlertSettings) -> dict[str, Any]:
 
     .. versionadded:: 0.1.0
     """
-    lay = _Layout()
+    board = (
+        dash_b.Dashboard("algowatch: Trading")
+        .uid(DASHBOARD_UID)
+        .description("P&L, risk, execution, signals and health of a trading system.")
+        .tags(["algowatch", "trading"])
+        .version(1)
+        .editable()
+        .tooltip(dash_m.DashboardCursorSync.CROSSHAIR)
+        .timezone("browser")
+        .time("now-6h", "now")
+        .refresh(duration(max(settings.scrape_interval_seconds, 5.0)))
+        .annotations([])
+        .links([])
+    )
+    _variables(board)
+    lay = _Board(board)
     for build in (_overview, _pnl, _execution, _signals, _health, _system):
         build(lay)
-    return {
-        "uid": DASHBOARD_UID,
-        "title": "algowatch: Trading",
-        "description": "P&L, risk, execution, signals and health of a trading system.",
-        "tags": ["algowatch", "trading"],
-        "schemaVersion": 39,
-        "version": 1,
-        "editable": True,
-        "graphTooltip": 1,
-        "timezone": "browser",
-        "time": {"from": "now-6h", "to": "now"},
-        "refresh": duration(max(settings.scrape_interval_seconds, 5.0)),
-        "annotations": {"list": []},
-        "links": [],
-        "templating": {"list": _variables()},
-        "panels": lay.panels,
-    }
+    model = board.build()
+    model.schema_version = _SCHEMA_VERSION
+    plain: dict[str, Any] = json.loads(json.dumps(model, cls=JSONEncoder))
+    return plain
 
 
 def dashboard_queries(model: dict[str, Any]) -> list[str]:
