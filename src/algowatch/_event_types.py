@@ -81,7 +81,7 @@ else:
     Timestamp = Annotated[int | str, KindName("timestamp")]
 
     class _Extra:
-        pass
+        """A type no JSON value decodes into: ``extra`` is never read from a body by name."""
 
 
 # gc=False: events are immutable JSON-like data that can never be part of a reference

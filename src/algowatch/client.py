@@ -25,10 +25,10 @@ The sender logs and survives any exception.
 Examples
 --------
 >>> import tempfile
->>> from algowatch.server import InProcessMonitor
+>>> import algowatch.server  # the service, for this example only: the SDK never imports it
 >>> from algowatch.settings import Settings
 >>> with tempfile.TemporaryDirectory() as tmp:
-...     with InProcessMonitor(Settings(data_dir=tmp)) as service:
+...     with algowatch.server.InProcessMonitor(Settings(data_dir=tmp)) as service:
 ...         with Client(service.url) as client:
 ...             client.mark("AAPL", 190.5)
 ...             client.flush(timeout=10)
