@@ -17,6 +17,8 @@ import pytest
 
 from algowatch.client import Client
 
+from .. import serve_kit
+
 pytestmark = pytest.mark.e2e
 
 EVENTS = 3000
@@ -59,15 +61,7 @@ class Service:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/live", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        pytest.fail(f"the service did not start:\n{self.log.read_text()}")
+        serve_kit.wait_until_up(self.process, self.url, self.log)
 
     def kill(self) -> None:
         assert self.process is not None

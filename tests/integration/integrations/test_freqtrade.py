@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,8 @@ import httpx
 import pytest
 
 from algowatch.integrations.freqtrade import MESSAGE_TYPES
+
+from ... import serve_kit
 
 # importing freqtrade (ccxt's thousands of modules) takes 20 s of CPU, minutes on a busy machine
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -68,16 +69,7 @@ def service(tmp_path: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        serve_kit.wait_until_up(process, url, log)
         yield url
     finally:
         process.terminate()

@@ -38,6 +38,8 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ... import serve_kit
+
 pytestmark = pytest.mark.integration
 
 APPLICATION = "algowatch-fault-test"
@@ -169,14 +171,7 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.05)
-        pytest.fail(f"the service did not become ready:\n{self.log.read_text()}")
+        serve_kit.wait_until_up(self.process, self.url, self.log, path="/ready")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -11,13 +11,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from .... import serve_kit
 
 ROOT = Path(__file__).resolve().parents[4]
 NAUTILUS_PYTHON = ROOT / ".venv-nautilus" / "bin" / "python"
@@ -58,15 +59,7 @@ class Service:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/live", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        pytest.fail(f"the service did not start:\n{self.log.read_text()}")
+        serve_kit.wait_until_up(self.process, self.url, self.log)
 
     def snapshot(self) -> dict[str, Any]:
         response = httpx.get(f"{self.url}/api/v1/snapshot", timeout=10)
