@@ -24,6 +24,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from .. import serve_kit
+
 pytestmark = pytest.mark.e2e
 
 TRICKLERS = 1100
@@ -109,16 +111,7 @@ def service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/live", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.1)
+        serve_kit.wait_until_up(process, url, log, timeout=30.0)
         yield url, log
     finally:
         process.terminate()
