@@ -12,7 +12,7 @@ from algowatch.settings import Settings
 
 from .conftest import LOOPBACK
 
-ASSETS = ("index.html", "app.js", "app.css")
+ASSETS = ("index.html", "charts.js", "app.js", "app.css")
 
 
 def test_assets_reference_nothing_outside_the_service() -> None:
@@ -22,7 +22,7 @@ def test_assets_reference_nothing_outside_the_service() -> None:
         urls = set(re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"'`)]*", text))
         assert urls <= {"http://www.w3.org/2000/svg"}, (name, urls)
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    assert re.findall(r'<script src="([^"]+)"', html) == ["/app.js"]
+    assert re.findall(r'<script src="([^"]+)"', html) == ["/charts.js", "/app.js"]
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/app.css"]
 
 
@@ -41,6 +41,13 @@ def test_every_chart_and_panel_of_the_issue_is_present() -> None:
         'id="health"',
         'id="risk-limits"',
         'id="risk-alerts"',
+        'data-table="orders"',
+        'data-table="fills"',
+        'data-table="trades"',
+        'id="scope"',
+        'data-range="3600000"',
+        'data-range="86400000"',
+        'data-range="all"',
     ):
         assert element in html
 
@@ -51,8 +58,10 @@ def test_service_serves_the_dashboard(tmp_path: Path) -> None:
         index = client.get("/")
         assert index.status_code == 200
         assert "<title>algowatch</title>" in index.text
-        script = client.get("/app.js")
-        assert script.headers["content-type"].startswith(
-            ("text/javascript", "application/javascript")
-        )
+        for name in ("/charts.js", "/app.js"):
+            script = client.get(name)
+            assert script.status_code == 200
+            assert script.headers["content-type"].startswith(
+                ("text/javascript", "application/javascript")
+            )
         assert client.get("/app.css").headers["content-type"].startswith("text/css")
