@@ -45,17 +45,27 @@ class EventBuffer:
         self.space = threading.Condition(self.lock)
         self.done = threading.Condition(self.lock)
         self.counts = _Counts()
+        # ``counts.enqueued`` when the latest flush was asked for: until the events enqueued
+        # before it have left the buffer, the sender posts without lingering
+        self._flush_target = 0
         # (sent, rejected, dropped, failed) when the previous flush returned
         self._flushed = (0, 0, 0, 0)
 
     def put(self, event: ev.Event, *, may_block: bool) -> int:
         """Append ``event`` (applying the overflow policy); return the buffer's length."""
-        with self.lock:
-            if len(self.items) >= self.max_events:
+        # acquire/release, not ``with``: a with statement on a lock costs a helper call
+        # three times the lock itself, and every event of a bot comes through here
+        lock = self.lock
+        lock.acquire()
+        try:
+            items = self.items
+            if len(items) >= self.max_events:
                 self._make_room(may_block=may_block)
-            self.items.append(event)
+            items.append(event)
             self.counts.enqueued += 1
-            return len(self.items)
+            return len(items)
+        finally:
+            lock.release()
 
     def _make_room(self, *, may_block: bool) -> None:
         if may_block and self.block_seconds > 0:
@@ -79,6 +89,19 @@ class EventBuffer:
             if count:
                 self.space.notify_all()
             return batch
+
+    def request_flush(self) -> int:
+        """Mark every event enqueued so far as due now; return how many were enqueued."""
+        with self.lock:
+            self._flush_target = self.counts.enqueued
+            return self._flush_target
+
+    def urgent(self, batch_size: int) -> bool:
+        """Return whether a full batch waits, or an event a flush is waiting for."""
+        with self.lock:
+            waiting = len(self.items)
+            # the events that left the buffer (taken or dropped) are the oldest ones
+            return waiting >= batch_size or self.counts.enqueued - waiting < self._flush_target
 
     def __len__(self) -> int:
         return len(self.items)

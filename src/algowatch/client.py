@@ -64,10 +64,19 @@ from algowatch._client_buffer import (
     OverflowPolicy,
 )
 from algowatch._client_check import check_event
-from algowatch._client_delivery import Delivery, classify
+from algowatch._client_delivery import (
+    ClientOptions,
+    Delivery,
+    auth_headers,
+    classify,
+    tls_verify,
+)
 from algowatch._client_helpers import EventHelpers
+from algowatch._client_nats import NatsPublisher, deliver_async, nats_publisher
+from algowatch._client_nats_link import NatsLink
 from algowatch._client_report import DropReporter
 from algowatch._client_stats import ClientStats, DroppedEvent, DropReason, FlushResult
+from algowatch._ulid import UlidGenerator
 from algowatch.clock import Clock
 
 __all__ = [
@@ -95,32 +104,6 @@ def _close_open_clients() -> None:
         client.close(timeout=_EXIT_FLUSH_SECONDS)
 
 
-def _headers(token: str | None) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"} if token else {}
-
-
-class _Options:
-    # Validated constructor options shared by both clients.
-    def __init__(
-        self,
-        *,
-        batch_size: int,
-        flush_interval_seconds: float,
-        backoff_initial_seconds: float,
-        backoff_max_seconds: float,
-    ) -> None:
-        if batch_size < 1:
-            msg = f"batch_size must be >= 1, received {batch_size!r}"
-            raise ValueError(msg)
-        if flush_interval_seconds <= 0:
-            msg = f"flush_interval_seconds must be > 0, received {flush_interval_seconds!r}"
-            raise ValueError(msg)
-        self.batch_size = batch_size
-        self.flush_interval = flush_interval_seconds
-        self.backoff_initial = backoff_initial_seconds
-        self.backoff_max = backoff_max_seconds
-
-
 def _new_delivery(client: Client | AsyncClient, batch: list[ev.Event]) -> Delivery:
     # Both clients hand their batches to the same Delivery logic (_client_delivery).
     return Delivery(
@@ -130,6 +113,7 @@ def _new_delivery(client: Client | AsyncClient, batch: list[ev.Event]) -> Delive
         rng=client._rng,
         backoff_initial=client._options.backoff_initial,
         backoff_max=client._options.backoff_max,
+        ids=client._ids,
     )
 
 
@@ -145,7 +129,9 @@ class Client(EventHelpers):
     batch_size
         Events per request (at most).
     flush_interval_seconds
-        A partial batch waits at most this long before it is sent.
+        A partial batch waits about this long before it is sent: the sender posts what
+        waited through an interval, and events arriving meanwhile linger until the next
+        one (or a full batch, or a flush), so a trickle costs one post per interval.
     max_buffer_events
         Events that may wait in memory; then ``overflow`` applies.
     overflow
@@ -195,8 +181,10 @@ class Client(EventHelpers):
         account: str = "default",
         transport: httpx.BaseTransport | None = None,
         on_drop: Callable[[DroppedEvent], object] | None = None,
+        bot: str | None = None,
+        create_stream: str | None = None,
     ) -> None:
-        self._options = _Options(
+        self._options = ClientOptions(
             batch_size=batch_size,
             flush_interval_seconds=flush_interval_seconds,
             backoff_initial_seconds=backoff_initial_seconds,
@@ -205,13 +193,30 @@ class Client(EventHelpers):
         self._init_helpers(clock, strategy, account)
         self._buffer = EventBuffer(max_buffer_events, overflow, block_seconds)
         self._reporter = DropReporter(on_drop, self._buffer.counts, self._buffer.lock)
-        self._http = httpx.Client(
-            base_url=base_url,
-            headers=_headers(token),
-            timeout=timeout_seconds,
-            transport=transport,
+        # nats:// URLs publish to NATS JetStream instead (_client_nats)
+        publisher = nats_publisher(
+            base_url,
+            strategy=strategy,
+            bot=bot,
+            token=token,
+            create_stream=create_stream,
+            timeout_seconds=timeout_seconds,
+            backoff_max_seconds=backoff_max_seconds,
+        )
+        self._nats = NatsLink(publisher) if publisher is not None else None
+        self._http = (
+            httpx.Client(
+                base_url=base_url,
+                headers=auth_headers(token),
+                timeout=timeout_seconds,
+                transport=transport,
+                verify=tls_verify(base_url),
+            )
+            if publisher is None
+            else None
         )
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._ids = UlidGenerator()  # event ids, drawn by the sender
         self._wake = threading.Event()
         self._abandon = threading.Event()
         self._stopping = False
@@ -220,8 +225,12 @@ class Client(EventHelpers):
         self._thread.start()
         _OPEN_CLIENTS.add(self)
 
-    def emit(self, event: ev.Event) -> None:
+    def emit(self, event: ev.Event, *, validate: bool = True) -> None:
         """Enqueue an event built by the caller (see the typed helpers).
+
+        ``validate=False`` skips the call-site check, for events a trusted mapper built
+        from an already typed source (the integrations): the service still validates,
+        and an event it refuses is dropped alone (``stats().rejected``, ``on_drop``).
 
         Raises
         ------
@@ -236,8 +245,13 @@ class Client(EventHelpers):
         if self._closed:
             msg = "the algowatch client is closed; create a new one"
             raise ClientClosedError(msg)
-        event = check_event(event)
-        if self._buffer.put(event, may_block=True) >= self._options.batch_size:
+        if validate:
+            event = check_event(event)
+        # a full batch wakes the sender once: Event.set takes a Condition's lock and notifies,
+        # which costs more than the rest of emit (and the sender may not run for a while)
+        if self._buffer.put(event, may_block=True) >= self._options.batch_size and not (
+            self._wake.is_set()
+        ):
             self._wake.set()
 
     def stats(self) -> ClientStats:
@@ -257,8 +271,7 @@ class Client(EventHelpers):
         sent, rejected, dropped and failed since the previous flush.
         """
         buffer = self._buffer
-        with buffer.lock:
-            target = buffer.counts.enqueued
+        target = buffer.request_flush()
         self._wake.set()
         with buffer.lock:
             settled = buffer.done.wait_for(lambda: buffer.counts.done >= target, timeout)
@@ -277,7 +290,10 @@ class Client(EventHelpers):
         self._stopping = True
         self._wake.set()
         self._thread.join()
-        self._http.close()
+        if self._nats is not None:
+            self._nats.close()
+        if self._http is not None:
+            self._http.close()
         _OPEN_CLIENTS.discard(self)
         return flushed
 
@@ -292,13 +308,21 @@ class Client(EventHelpers):
     ) -> None:
         self.close()
 
+    # The sender posts what waited through an interval, then waits again unless a full batch
+    # or a flush is waiting (linger, as Kafka's linger.ms): events that arrive while it posts
+    # are not chased with a post each, or a bot's steady trickle would become many small
+    # posts, each costing the bot's process (its GIL) a request's CPU.
     def _run(self) -> None:
         while True:
             self._wake.wait(self._options.flush_interval)
             self._wake.clear()
             try:
+                due = len(self._buffer)
                 while batch := self._buffer.take(self._options.batch_size):
                     self._send(batch)
+                    due -= len(batch)
+                    if due <= 0 and not self._buffer.urgent(self._options.batch_size):
+                        break  # linger until the next interval
             except Exception as exc:  # the sender must outlive any bug
                 self._reporter.sender_error(exc)
             if self._stopping:
@@ -307,7 +331,10 @@ class Client(EventHelpers):
     def _send(self, batch: list[ev.Event]) -> None:
         delivery = _new_delivery(self, batch)
         try:
-            self._deliver(delivery)
+            if self._nats is not None:
+                self._nats.deliver(delivery, self._abandon)
+            else:
+                self._deliver(delivery)
         except Exception as exc:  # settle the batch, so flush() and close() do not wait
             self._reporter.sender_error(exc)
             delivery.abandon("internal_error", f"the sender failed: {exc!r}")
@@ -318,6 +345,7 @@ class Client(EventHelpers):
                 delivery.abandon()
                 break
             part, body = item
+            assert self._http is not None
             try:
                 response = self._http.post(_PATH, content=body, headers=_HEADERS)
             except Exception as exc:  # connection errors, and whatever a transport raises
@@ -353,8 +381,10 @@ class AsyncClient(EventHelpers):
         account: str = "default",
         transport: httpx.AsyncBaseTransport | None = None,
         on_drop: Callable[[DroppedEvent], object] | None = None,
+        bot: str | None = None,
+        create_stream: str | None = None,
     ) -> None:
-        self._options = _Options(
+        self._options = ClientOptions(
             batch_size=batch_size,
             flush_interval_seconds=flush_interval_seconds,
             backoff_initial_seconds=backoff_initial_seconds,
@@ -363,13 +393,29 @@ class AsyncClient(EventHelpers):
         self._init_helpers(clock, strategy, account)
         self._buffer = EventBuffer(max_buffer_events, overflow, 0.0)
         self._reporter = DropReporter(on_drop, self._buffer.counts, self._buffer.lock)
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            headers=_headers(token),
-            timeout=timeout_seconds,
-            transport=transport,
+        # nats:// URLs publish to NATS JetStream instead (_client_nats)
+        self._nats: NatsPublisher | None = nats_publisher(
+            base_url,
+            strategy=strategy,
+            bot=bot,
+            token=token,
+            create_stream=create_stream,
+            timeout_seconds=timeout_seconds,
+            backoff_max_seconds=backoff_max_seconds,
+        )
+        self._http = (
+            httpx.AsyncClient(
+                base_url=base_url,
+                headers=auth_headers(token),
+                timeout=timeout_seconds,
+                transport=transport,
+                verify=tls_verify(base_url),
+            )
+            if self._nats is None
+            else None
         )
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._ids = UlidGenerator()  # event ids, drawn by the sender
         self._wake: asyncio.Event | None = None
         self._progress: asyncio.Event | None = None
         self._abandon: asyncio.Event | None = None
@@ -385,9 +431,15 @@ class AsyncClient(EventHelpers):
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="algowatch-async-client"
             )
+            if self._nats is not None:
+                self._nats.start()
 
-    def emit(self, event: ev.Event) -> None:
+    def emit(self, event: ev.Event, *, validate: bool = True) -> None:
         """Enqueue an event built by the caller (see the typed helpers).
+
+        ``validate=False`` skips the call-site check, for events a trusted mapper built
+        from an already typed source (the integrations): the service still validates,
+        and an event it refuses is dropped alone (``stats().rejected``, ``on_drop``).
 
         Raises
         ------
@@ -402,7 +454,8 @@ class AsyncClient(EventHelpers):
         if self._closed:
             msg = "the algowatch client is closed; create a new one"
             raise ClientClosedError(msg)
-        event = check_event(event)
+        if validate:
+            event = check_event(event)
         if self._task is None:
             self._ensure_started()
         if self._buffer.put(event, may_block=False) >= self._options.batch_size:
@@ -427,7 +480,7 @@ class AsyncClient(EventHelpers):
         return self._buffer.flush_result(settled)
 
     async def _wait_settled(self, timeout: float | None) -> bool:
-        target = self._buffer.stats().enqueued
+        target = self._buffer.request_flush()
         if self._buffer.counts.done >= target:
             return True
         self._ensure_started()
@@ -459,7 +512,10 @@ class AsyncClient(EventHelpers):
             self._abandon.set()
             self._wake.set()
             await self._task
-        await self._http.aclose()
+        if self._nats is not None:
+            await self._nats.close()
+        if self._http is not None:
+            await self._http.aclose()
         return flushed
 
     async def __aenter__(self) -> Self:
@@ -475,14 +531,19 @@ class AsyncClient(EventHelpers):
         await self.aclose()
 
     async def _run(self) -> None:
+        # posts and lingers as Client._run does
         assert self._wake is not None
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._options.flush_interval)
             self._wake.clear()
             try:
+                due = len(self._buffer)
                 while batch := self._buffer.take(self._options.batch_size):
                     await self._send(batch)
+                    due -= len(batch)
+                    if due <= 0 and not self._buffer.urgent(self._options.batch_size):
+                        break  # linger until the next interval
             except Exception as exc:  # the sender must outlive any bug
                 self._reporter.sender_error(exc)
             if self._stopping:
@@ -492,7 +553,11 @@ class AsyncClient(EventHelpers):
         assert self._progress is not None
         delivery = _new_delivery(self, batch)
         try:
-            await self._deliver(delivery)
+            if self._nats is not None:
+                assert self._abandon is not None
+                await deliver_async(self._nats, delivery, self._abandon, self._progress)
+            else:
+                await self._deliver(delivery)
         except Exception as exc:  # settle the batch, so flush() and aclose() do not wait
             self._reporter.sender_error(exc)
             delivery.abandon("internal_error", f"the sender failed: {exc!r}")
@@ -506,6 +571,7 @@ class AsyncClient(EventHelpers):
                 delivery.abandon()
                 break
             part, body = item
+            assert self._http is not None
             try:
                 response = await self._http.post(_PATH, content=body, headers=_HEADERS)
             except Exception as exc:  # connection errors, and whatever a transport raises

@@ -6,6 +6,7 @@ import logging
 import math
 import random
 import re
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from algowatch._client_buffer import EventBuffer
 from algowatch._client_check import _CHECKED_TYPES, check_event
-from algowatch._client_delivery import Delivery, classify
+from algowatch._client_delivery import Delivery, classify, encode_lines, tls_verify
 from algowatch._client_report import DropReporter
 from algowatch._client_stats import DroppedEvent, FlushResult
 from algowatch.client import Client
@@ -25,12 +26,14 @@ from algowatch.events import (
     Event,
     Heartbeat,
     Mark,
+    OrderFilled,
     OrderSubmitted,
     decode_batch,
     decode_event,
     encode_event,
     event_types,
 )
+from algowatch.testing import event_strategy
 
 TS = 1_735_828_200_000_000_000  # 2025-01-02T14:30:00Z
 TS_RULE = (
@@ -376,7 +379,8 @@ def test_event_that_cannot_be_encoded_is_dropped_alone_before_the_first_attempt(
         (surrogate, "invalid"),
     ]
     assert recorder.drops[0].detail == (
-        "cannot be encoded: ValueError('Value exceeds maximum possible timestamp')"
+        "cannot be encoded: ValueError(\"a ULID's time must be within [0, 2**48) ms, "
+        f'received {TS * 1000} ns")'
     )
     assert recorder.buffer.stats().rejected == 2
 
@@ -474,3 +478,29 @@ def test_check_event_accepts_a_mark_exactly_when_the_contract_decoder_does(mark:
 def test_fast_check_covers_every_event_type_of_the_contract() -> None:
     """The C-level check is built for every type (else every helper takes the slow path)."""
     assert set(_CHECKED_TYPES) == set(event_types())
+
+
+@settings(max_examples=300)
+@given(st.lists(event_strategy(), max_size=8))
+def test_a_batch_is_encoded_at_once_into_the_lines_encode_event_gives(events: list[Event]) -> None:
+    """One encoder call for the batch; each line is the event's own wire form, byte for byte."""
+    assert encode_lines(events) == [encode_event(event) for event in events]
+
+
+def test_encoded_lines_omit_a_zero_fee_and_keep_extra_fields() -> None:
+    fill = OrderFilled(ts=TS, order_id="o1", fill_id="f1", quantity=1, price=2.0, fee=float("0"))
+    beat = Heartbeat(ts=TS, component="feed", extra={"shard": 3})
+    assert encode_lines([fill, beat]) == [
+        b'{"type":"order_filled","ts":"2025-01-02T14:30:00.000000000Z","order_id":"o1",'
+        b'"fill_id":"f1","quantity":1,"price":2.0}',
+        b'{"type":"heartbeat","ts":"2025-01-02T14:30:00.000000000Z","component":"feed","shard":3}',
+    ]
+
+
+def test_a_plain_http_client_loads_no_certificates_and_could_not_speak_tls() -> None:
+    """httpx would load the CA bundle (tens of ms) for a service that speaks no TLS."""
+    context = tls_verify("http://127.0.0.1:9")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.cert_store_stats()["x509_ca"] == 0  # trusts no certificate
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert tls_verify("https://monitor.example.org") is True  # httpx's verified default

@@ -6,9 +6,11 @@ import asyncio
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from ulid import ULID
 
@@ -337,3 +339,41 @@ def test_open_client_delivers_its_buffer_at_interpreter_exit(live: ServerThread)
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     assert applied(live) == 5
+
+
+class HeldTransport(httpx.HTTPTransport):
+    """The real transport, counting posts; the first waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posts = 0
+        self.posting = threading.Event()
+        self.release = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.posts += 1
+        self.posting.set()
+        self.release.wait(30)
+        return super().handle_request(request)
+
+
+def test_events_arriving_during_a_post_linger_until_the_interval_or_a_flush(
+    live: ServerThread,
+) -> None:
+    """A trickle is not chased with one small post each: it waits for the next interval."""
+    transport = HeldTransport()
+    with Client(live.url, batch_size=5, flush_interval_seconds=60, transport=transport) as client:
+        for i in range(5):  # a full batch wakes the sender
+            client.mark("AAPL", 100.0 + i, ts=TS + i)
+        assert transport.posting.wait(30)
+        for i in range(5, 8):  # three more while it posts
+            client.mark("AAPL", 100.0 + i, ts=TS + i)
+        transport.release.set()
+        deadline = time.monotonic() + 30
+        while client.stats().sent < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # long enough for a sender that chased them to post them
+        assert (transport.posts, client.stats().sent, client.stats().buffered) == (1, 5, 3)
+        assert client.flush(timeout=30)
+        assert (transport.posts, client.stats().sent, client.stats().buffered) == (2, 8, 0)
+    assert applied(live) == 8

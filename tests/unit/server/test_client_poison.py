@@ -112,7 +112,8 @@ def test_event_the_service_names_invalid_is_dropped_and_the_ten_good_delivered(
         (
             "nanoseconds_times_1000",
             Mark(ts=TS * 1000, symbol="AAPL", price=1.0),
-            "cannot be encoded: ValueError('Value exceeds maximum possible timestamp')",
+            "cannot be encoded: ValueError(\"a ULID's time must be within [0, 2**48) ms, "
+            f'received {TS * 1000} ns")',
         ),
         (
             "lone_surrogate",
@@ -259,4 +260,17 @@ def test_sender_loop_survives_an_exception_outside_any_batch(
     assert applied(live) == 10
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
         "algowatch client: the sender raised MemoryError('injected'); it keeps running"
+    ]
+
+
+def test_an_event_emitted_unvalidated_is_refused_by_the_service_alone(live: ServerThread) -> None:
+    """``emit(validate=False)`` (the integrations' mapped events): the service still judges."""
+    drops: list[DroppedEvent] = []
+    with Client(live.url, flush_interval_seconds=60, on_drop=drops.append) as client:
+        good_marks(client)
+        client.emit(Mark(ts=TS + 5, symbol="AAPL", price=-1.0), validate=False)
+        assert client.flush(timeout=30) == FlushResult(True, sent=10, rejected=1)
+    assert applied(live) == 10
+    assert [(d.event.ts, d.reason, d.status, d.detail) for d in drops] == [
+        (TS + 5, "invalid", 422, "mark.price must be > 0, received -1.0")
     ]

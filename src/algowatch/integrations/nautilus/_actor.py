@@ -6,25 +6,187 @@ This module imports ``nautilus_trader`` (the ``nautilus`` extra, Python >= 3.12)
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from nautilus_trader.common.actor import Actor
-from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.model.data import Bar, BarType, QuoteTick
+from nautilus_trader.model.enums import (
+    liquidity_side_to_str,
+    order_side_to_str,
+    order_type_to_str,
+)
+from nautilus_trader.model.events import (
+    AccountState,
+    OrderAccepted,
+    OrderCanceled,
+    OrderDenied,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderRejected,
+    OrderSubmitted,
+)
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import FIXED_PRECISION
 
 from algowatch import events as ev
 from algowatch.client import Client
-from algowatch.errors import InvalidEventError
+from algowatch.errors import FieldError, InvalidEventError
 from algowatch.integrations.nautilus._mapping import NautilusMapper
 from algowatch.integrations.nautilus._marks import MarkThrottle
 
-__all__ = ["AlgowatchActor", "AlgowatchActorConfig"]
+__all__ = ["AlgowatchActor", "AlgowatchActorConfig", "read_event"]
 
 _log = logging.getLogger("algowatch.integrations.nautilus")
+
+# Price, Quantity and Money hold a fixed-point integer (``raw``) of this scale. Its exact
+# quotient (Python's int division is correctly rounded) is the float of the value's text,
+# as ``to_dict`` gives it, at a tenth of the cost of formatting that text.
+_SCALE: Final = 10**FIXED_PRECISION
+
+
+def _account(event: Any) -> str | None:
+    account = event.account_id
+    return None if account is None else account.value
+
+
+def _initialized(mapper: NautilusMapper, e: OrderInitialized) -> tuple[ev.Event, ...]:
+    price = e.options.get("price")
+    mapper.order_initialized(
+        e.client_order_id.value,
+        e.instrument_id.value,
+        order_side_to_str(e.side),
+        order_type_to_str(e.order_type),
+        e.quantity.raw / _SCALE,
+        None if price is None else float(price),
+    )
+    return ()
+
+
+def _submitted(mapper: NautilusMapper, e: OrderSubmitted) -> tuple[ev.Event, ...]:
+    return (
+        mapper.order_submitted(
+            e.ts_event, e.id.value, e.strategy_id.value, _account(e), e.client_order_id.value
+        ),
+    )
+
+
+def _denied(mapper: NautilusMapper, e: OrderDenied) -> tuple[ev.Event, ...]:
+    return mapper.order_denied(
+        e.ts_event,
+        e.id.value,
+        e.strategy_id.value,
+        _account(e),
+        e.client_order_id.value,
+        e.reason,
+    )
+
+
+def _accepted(mapper: NautilusMapper, e: OrderAccepted) -> tuple[ev.Event, ...]:
+    venue_order_id = e.venue_order_id
+    return (
+        mapper.order_accepted(
+            e.ts_event,
+            e.id.value,
+            e.strategy_id.value,
+            _account(e),
+            e.client_order_id.value,
+            None if venue_order_id is None else venue_order_id.value,
+        ),
+    )
+
+
+def _rejected(mapper: NautilusMapper, e: OrderRejected) -> tuple[ev.Event, ...]:
+    return (
+        mapper.order_rejected(
+            e.ts_event,
+            e.id.value,
+            e.strategy_id.value,
+            _account(e),
+            e.client_order_id.value,
+            e.reason,
+        ),
+    )
+
+
+def _canceled(mapper: NautilusMapper, e: OrderCanceled | OrderExpired) -> tuple[ev.Event, ...]:
+    return (
+        mapper.order_canceled(
+            e.ts_event,
+            e.id.value,
+            e.strategy_id.value,
+            _account(e),
+            e.client_order_id.value,
+            expired=type(e) is OrderExpired,
+        ),
+    )
+
+
+def _filled(mapper: NautilusMapper, e: OrderFilled) -> tuple[ev.Event, ...]:
+    return (
+        mapper.order_filled(
+            e.ts_event,
+            e.id.value,
+            e.strategy_id.value,
+            _account(e),
+            e.client_order_id.value,
+            e.trade_id.value,
+            e.last_qty.raw / _SCALE,
+            e.last_px.raw / _SCALE,
+            e.commission.raw / _SCALE,
+            liquidity_side_to_str(e.liquidity_side),
+        ),
+    )
+
+
+def _account_state(mapper: NautilusMapper, e: AccountState) -> tuple[ev.Event, ...]:
+    # the balance in the account's base currency (or its first balance)
+    balances = e.balances
+    if not balances:
+        problem = FieldError("nautilus.AccountState.balances", "must not be empty, received []")
+        raise InvalidEventError([problem])
+    chosen = balances[0]
+    base = e.base_currency
+    if base is not None and len(balances) > 1:
+        code = base.code
+        chosen = next((b for b in balances if b.currency.code == code), chosen)
+    return (
+        mapper.account_state(
+            e.ts_event,
+            e.id.value,
+            e.account_id.value,
+            chosen.total.raw / _SCALE,
+            chosen.free.raw / _SCALE,
+        ),
+    )
+
+
+_Reader = Callable[[NautilusMapper, Any], tuple[ev.Event, ...]]
+# Nautilus's event class -> its reader (the types the actor forwards; the others cost a lookup)
+_READERS: Final[dict[type, _Reader]] = {
+    OrderInitialized: _initialized,
+    OrderSubmitted: _submitted,
+    OrderDenied: _denied,
+    OrderAccepted: _accepted,
+    OrderRejected: _rejected,
+    OrderCanceled: _canceled,
+    OrderExpired: _canceled,
+    OrderFilled: _filled,
+    AccountState: _account_state,
+}
+
+
+def read_event(mapper: NautilusMapper, event: Any) -> tuple[ev.Event, ...]:
+    """Return the algowatch events of one Nautilus order event or account state.
+
+    The fields are read from the typed event (no ``to_dict``) and handed to the
+    mapper's typed methods: the same events as ``mapper.map(event.to_dict())`` gives,
+    Nautilus's amounts read from their fixed-point form. Types not mapped give none.
+    """
+    reader = _READERS.get(type(event))
+    return () if reader is None else reader(mapper, event)
 
 
 class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ignore[misc,call-arg]
@@ -44,9 +206,9 @@ class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ign
         At most one mark per symbol per this much event time; the latest price
         waiting is sent when the actor stops.
     flush_interval_seconds
-        Events are handed to the client in bursts at most this far apart (or every
-        1,000 events), and a partial batch waits at most this long: fewer, larger
-        posts cost the node's process less.
+        The client posts what waited at least this often (or every 1,000 events), and a
+        partial batch waits at most this long: fewer, larger posts cost the node's
+        process less.
     max_buffer_events
         Events that may wait in memory when the service is slow or down; then the
         oldest is dropped (the trading loop never waits).
@@ -82,11 +244,6 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         self._mapper = NautilusMapper()
         self._client: Client | None = None
         self._marks = MarkThrottle(interval_seconds=config.mark_interval_seconds)
-        # Events are handed to the client in bursts, at most once per flush interval (or
-        # every batch): the client's sender posts whatever it finds, and a steady trickle
-        # would cost one small HTTP post per few events, on the node's CPU.
-        self._held: list[ev.Event] = []
-        self._handed_at = 0.0
 
     @property
     def client(self) -> Client | None:
@@ -102,13 +259,6 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
                 flush_interval_seconds=self._settings.flush_interval_seconds,
                 max_buffer_events=self._settings.max_buffer_events,
             )
-        if isinstance(self.clock, LiveClock):
-            # a live node may go quiet: hand over what waits at least every interval
-            self.clock.set_timer(
-                "algowatch-hand-over",
-                timedelta(seconds=self._settings.flush_interval_seconds),
-                callback=lambda _event: self._hand_over(),
-            )
         self.msgbus.subscribe(topic="events.order.*", handler=self._on_nautilus_event)
         self.msgbus.subscribe(topic="events.account.*", handler=self._on_nautilus_event)
         for bar_type in self._settings.bar_types:
@@ -120,10 +270,8 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         """Send the marks held back by the throttle and flush the client."""
         if self._client is None:
             return
-        self._held.extend(self._marks.drain())
-        self._hand_over()
-        if "algowatch-hand-over" in self.clock.timer_names:
-            self.clock.cancel_timer("algowatch-hand-over")
+        for mark in self._marks.drain():
+            self._send(mark)
         self._client.flush(timeout=self._settings.flush_timeout_seconds)
 
     def on_dispose(self) -> None:
@@ -144,7 +292,8 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
     def _mark(
         self, symbol: str, price: float, bid: float | None, ask: float | None, ts: int
     ) -> None:
-        if self._client is None:
+        client = self._client
+        if client is None:
             return
         if price <= 0:
             return  # the contract's prices are > 0 (a spread's or a future's may not be)
@@ -160,38 +309,37 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
                 ask=ask,
             )
         )
-        if mark is not None:
-            self._hold(mark)
-
-    def _on_nautilus_event(self, event: Any) -> None:
-        if self._client is None:
+        if mark is None:
             return
         try:
-            values = type(event).to_dict(event)
-            for mapped in self._mapper.map(values):
-                self._hold(mapped)
+            client.emit(mark, validate=False)
+        except Exception:
+            # a monitoring failure must never reach the trading loop
+            _log.exception("algowatch could not send a mark")
+
+    def _on_nautilus_event(self, event: Any) -> None:
+        reader = _READERS.get(type(event))
+        client = self._client
+        if reader is None or client is None:
+            return  # (a type not mapped costs a lookup)
+        try:
+            for mapped in reader(self._mapper, event):
+                # built by the mapper from Nautilus's typed events: the service validates
+                # them (one it refuses is dropped alone), so the call-site check is skipped
+                client.emit(mapped, validate=False)
         except InvalidEventError:
             _log.exception("algowatch could not map a Nautilus %s", type(event).__name__)
         except Exception:
             # a monitoring failure must never reach the trading loop
             _log.exception("algowatch failed on a Nautilus %s", type(event).__name__)
 
-    def _hold(self, event: ev.Event) -> None:
-        self._held.append(event)
-        if (
-            len(self._held) >= 1000
-            or time.monotonic() - self._handed_at >= self._settings.flush_interval_seconds
-        ):
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        held, self._held = self._held, []
-        self._handed_at = time.monotonic()
+    def _send(self, event: ev.Event) -> None:
         if self._client is None:
             return
-        for event in held:
-            try:
-                self._client.emit(event)
-            except Exception:
-                # a monitoring failure must never reach the trading loop
-                _log.exception("algowatch could not send a %s", type(event).__name__)
+        try:
+            # built by the mapper from Nautilus's typed events: the service validates them
+            # (one it refuses is dropped alone), so the call-site check is skipped
+            self._client.emit(event, validate=False)
+        except Exception:
+            # a monitoring failure must never reach the trading loop
+            _log.exception("algowatch could not send a %s", type(event).__name__)

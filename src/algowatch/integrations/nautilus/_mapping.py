@@ -1,10 +1,10 @@
-"""Map NautilusTrader's order and account events (their ``to_dict`` form) to algowatch events.
+"""Map NautilusTrader's order and account events to algowatch events.
 
-The same dictionaries reach us two ways: :class:`AlgowatchActor` calls the events'
-own ``to_dict`` inside the node, and the Redis bridge decodes what Nautilus's
-``MsgSpecSerializer`` wrote to the message bus streams (the ``to_dict`` form with
-timestamps as strings). So one mapper serves both paths, and it needs no
-``nautilus_trader`` import: the bridge runs on any Python.
+The events reach us two ways: :class:`AlgowatchActor` reads Nautilus's typed events inside
+the node, and the Redis bridge decodes what Nautilus's ``MsgSpecSerializer`` wrote to the
+message bus streams (the ``to_dict`` form, timestamps as strings). One mapper serves both
+paths, through two doors (the typed methods; :meth:`NautilusMapper.map` for a dictionary),
+and it needs no ``nautilus_trader`` import: the bridge runs on any Python.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Final
 from algowatch import events as ev
 from algowatch.errors import FieldError, InvalidEventError
 
-__all__ = ["NautilusMapper"]
+__all__ = ["MAPPED_TYPES", "NautilusMapper"]
 
 # Nautilus OrderType -> the contract's order_type (the closest kind; docs/integrations/nautilus.md)
 ORDER_TYPES: Final[dict[str, ev.OrderType]] = {
@@ -38,10 +38,20 @@ _LIQUIDITY: Final[dict[str, ev.Liquidity | None]] = {
 # Remembered OrderInitialized details are dropped once the order is done, and at most
 # this many are kept (an order that never reaches a final state cannot grow memory).
 _MAX_ORDERS: Final = 100_000
+# what an OrderInitialized tells of its order: symbol, side, quantity, order type, limit price
+_Details = tuple[str, ev.Side, float, ev.OrderType, float | None]
 
 
 def _fail(kind: str, field: str, message: str) -> InvalidEventError:
     return InvalidEventError([FieldError(f"nautilus.{kind}.{field}", message)])
+
+
+def _choice(kind: str, field: str, table: Mapping[str, Any], name: object) -> Any:
+    try:
+        return table[name]  # type: ignore[index]
+    except (KeyError, TypeError):
+        message = f"must be one of {sorted(table)}, received {name!r}"
+        raise _fail(kind, field, message) from None
 
 
 class _Fields:
@@ -79,22 +89,26 @@ class _Fields:
             return int(raw)
         raise _fail(self.kind, name, f"must be UNIX nanoseconds, received {raw!r}")
 
-    def choice(self, name: str, table: Mapping[str, Any]) -> Any:
-        value = self.values.get(name)
-        if not isinstance(value, str) or value not in table:
-            raise _fail(self.kind, name, f"must be one of {sorted(table)}, received {value!r}")
-        return table[value]
+    def enum(self, name: str) -> Any:
+        # an enum's name, checked by the typed door it is handed to
+        return self.values.get(name)
 
 
 class NautilusMapper:
-    """Turn Nautilus event dictionaries into algowatch events, remembering open orders.
+    """Turn Nautilus events into algowatch events, remembering open orders.
 
-    Nautilus's ``OrderSubmitted`` names the order only; its symbol, side, quantity,
-    type and price come from the ``OrderInitialized`` before it, which the mapper
-    keeps until the order is done. Labels: ``strategy`` is the Nautilus
-    ``strategy_id``, ``account`` its ``account_id``, ``symbol`` the
-    ``instrument_id``; the Nautilus event ``id`` becomes ``event_id``, so an event
-    that arrives twice (actor and bridge, or a re-read stream) counts once.
+    Two doors lead to the same rules. :meth:`map` reads an event's dictionary (its
+    ``to_dict`` form: the Redis bridge's path) and checks every field it reads; the
+    typed methods (:meth:`order_filled`, :meth:`account_state`, ...) take the values
+    already read from Nautilus's typed event (the actor's path, which reads no
+    dictionary). Nautilus's ``OrderSubmitted`` names the order only; its symbol, side,
+    quantity, type and price come from the ``OrderInitialized`` before it, which the
+    mapper keeps until the order is done. Labels: ``strategy`` is the Nautilus
+    ``strategy_id``, ``account`` its ``account_id`` (else the one its order was
+    submitted with), ``symbol`` the ``instrument_id``; the Nautilus event ``id``
+    becomes ``event_id``, so an event that arrives twice (actor and bridge, or a
+    re-read stream) counts once. Enums are read by their Nautilus names (``"BUY"``,
+    ``"LIMIT"``, ``"MAKER"``).
 
     Examples
     --------
@@ -108,10 +122,19 @@ class NautilusMapper:
     ...     "strategy_id": "S-001", "client_order_id": "O-1", "account_id": "SIM-001",
     ...     "event_id": "e-1", "ts_event": "1000000000000000000"})]
     ['limit']
+    >>> fill = mapper.order_filled(
+    ...     2, "e-2", "S-001", None, "O-1", "T-1", 100000.0, 0.7001, 1.4, "TAKER")
+    >>> fill.account, fill.liquidity
+    ('SIM-001', 'taker')
+
+    .. versionchanged:: 0.1.0
+       The typed methods (the actor reads no ``to_dict`` form).
     """
 
     def __init__(self) -> None:
-        self._orders: dict[str, dict[str, Any]] = {}
+        # an OrderInitialized's symbol, side, quantity, order type and limit price
+        self._orders: dict[str, _Details] = {}
+        self._quantity_filled: dict[str, float] = {}
         self._accounts: dict[str, str] = {}
 
     def map(self, values: Mapping[str, Any]) -> list[ev.Event]:
@@ -129,102 +152,263 @@ class NautilusMapper:
             return []
         return handler(self, fields)
 
-    def _base(self, fields: _Fields, order_id: str | None = None) -> dict[str, Any]:
-        account = fields.optional_text("account_id")
-        if account is None and order_id is not None:
-            account = self._accounts.get(order_id)
-        return {
-            "ts": fields.ts(),
-            "event_id": fields.text("event_id"),
-            "strategy": fields.text("strategy_id"),
-            "account": account or "default",
-        }
+    # The typed doors. Each trusts the types of its arguments (read from Nautilus's typed
+    # events) and checks only the enum names; a bad one raises InvalidEventError and
+    # leaves the memory untouched.
+
+    def order_initialized(  # noqa: PLR0917 - the actor's hot path: one argument per field
+        self,
+        order_id: str,
+        symbol: str,
+        side: str,
+        order_type: str,
+        quantity: float,
+        limit_price: float | None,
+    ) -> None:
+        """Remember an ``OrderInitialized``'s details for the events of its order."""
+        details = (
+            symbol,
+            _choice("OrderInitialized", "order_side", _SIDES, side),
+            quantity,
+            _choice("OrderInitialized", "order_type", ORDER_TYPES, order_type),
+            limit_price,
+        )
+        if len(self._orders) >= _MAX_ORDERS:
+            self._forget(next(iter(self._orders)))
+        self._orders[order_id] = details
+
+    def order_submitted(
+        self, ts: int, event_id: str, strategy: str, account: str | None, order_id: str
+    ) -> ev.OrderSubmitted:
+        """Return an ``OrderSubmitted`` as an ``order_submitted`` event."""
+        submitted = self._submission("OrderSubmitted", ts, event_id, strategy, account, order_id)
+        self._accounts[order_id] = submitted.account
+        return submitted
+
+    def order_denied(  # noqa: PLR0917 - the actor's hot path: one argument per field
+        self,
+        ts: int,
+        event_id: str,
+        strategy: str,
+        account: str | None,
+        order_id: str,
+        reason: str | None,
+    ) -> tuple[ev.OrderSubmitted, ev.OrderRejected]:
+        """Return an ``OrderDenied`` (refused before it left) as submitted and rejected."""
+        submitted = self._submission("OrderDenied", ts, event_id, strategy, account, order_id)
+        self._forget(order_id)
+        return (
+            submitted,
+            ev.OrderRejected(
+                ts=ts,
+                event_id=event_id + ":rejected",
+                strategy=strategy,
+                account=submitted.account,
+                order_id=order_id,
+                reason=f"denied: {reason or 'no reason given'}",
+            ),
+        )
+
+    def _submission(  # noqa: PLR0917 - the actor's hot path: one argument per field
+        self,
+        kind: str,
+        ts: int,
+        event_id: str,
+        strategy: str,
+        account: str | None,
+        order_id: str,
+    ) -> ev.OrderSubmitted:
+        symbol, side, quantity, order_type, limit_price = self._details(kind, order_id)
+        # keywords spelled out: a ** mapping costs the constructor a dictionary and a merge
+        return ev.OrderSubmitted(
+            ts=ts,
+            event_id=event_id,
+            strategy=strategy,
+            account=account or "default",
+            order_id=order_id,
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            order_type=order_type,
+            limit_price=limit_price,
+        )
+
+    def order_accepted(  # noqa: PLR0917 - the actor's hot path: one argument per field
+        self,
+        ts: int,
+        event_id: str,
+        strategy: str,
+        account: str | None,
+        order_id: str,
+        venue_order_id: str | None,
+    ) -> ev.OrderAcknowledged:
+        """Return an ``OrderAccepted`` as an ``order_acknowledged`` event."""
+        return ev.OrderAcknowledged(
+            ts=ts,
+            event_id=event_id,
+            strategy=strategy,
+            account=account or self._accounts.get(order_id) or "default",
+            order_id=order_id,
+            broker_order_id=venue_order_id,
+        )
+
+    def order_rejected(  # noqa: PLR0917 - the actor's hot path: one argument per field
+        self,
+        ts: int,
+        event_id: str,
+        strategy: str,
+        account: str | None,
+        order_id: str,
+        reason: str | None,
+    ) -> ev.OrderRejected:
+        """Return an ``OrderRejected`` as an ``order_rejected`` event; the order is done."""
+        account = account or self._accounts.get(order_id) or "default"
+        self._forget(order_id)
+        return ev.OrderRejected(
+            ts=ts,
+            event_id=event_id,
+            strategy=strategy,
+            account=account,
+            order_id=order_id,
+            reason=reason or "rejected",
+        )
+
+    def order_canceled(
+        self,
+        ts: int,
+        event_id: str,
+        strategy: str,
+        account: str | None,
+        order_id: str,
+        *,
+        expired: bool,
+    ) -> ev.OrderCanceled:
+        """Return an ``OrderCanceled`` (or ``OrderExpired``) as ``order_canceled``; it is done."""
+        account = account or self._accounts.get(order_id) or "default"
+        self._forget(order_id)
+        return ev.OrderCanceled(
+            ts=ts,
+            event_id=event_id,
+            strategy=strategy,
+            account=account,
+            order_id=order_id,
+            reason="expired" if expired else None,
+        )
+
+    def order_filled(  # noqa: PLR0917 - the actor's hot path: one argument per field
+        self,
+        ts: int,
+        event_id: str,
+        strategy: str,
+        account: str | None,
+        order_id: str,
+        fill_id: str,
+        quantity: float,
+        price: float,
+        fee: float,
+        liquidity: str,
+    ) -> ev.OrderFilled:
+        """Return an ``OrderFilled`` as an ``order_filled`` event (the fee is the commission)."""
+        fill = ev.OrderFilled(
+            ts=ts,
+            event_id=event_id,
+            strategy=strategy,
+            account=account or self._accounts.get(order_id) or "default",
+            order_id=order_id,
+            fill_id=fill_id,
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            liquidity=_choice("OrderFilled", "liquidity_side", _LIQUIDITY, liquidity),
+        )
+        details = self._orders.get(order_id)
+        if details is not None:
+            filled = self._quantity_filled[order_id] = (
+                self._quantity_filled.get(order_id, 0.0) + quantity
+            )
+            if filled >= details[2]:
+                self._forget(order_id)
+        return fill
+
+    def account_state(
+        self, ts: int, event_id: str, account: str, equity: float, cash: float
+    ) -> ev.Account:
+        """Return an ``AccountState``'s balance (total and free) as an ``account`` event."""
+        return ev.Account(ts=ts, event_id=event_id, account=account, equity=equity, cash=cash)
+
+    # The dictionary door: read and check each field, then take the typed door.
 
     def _initialized(self, fields: _Fields) -> list[ev.Event]:
         order_id = fields.text("client_order_id")
         options = fields.values.get("options") or {}
         price = options.get("price") if isinstance(options, Mapping) else None
-        details = {
-            "symbol": fields.text("instrument_id"),
-            "side": fields.choice("order_side", _SIDES),
-            "quantity": fields.number("quantity"),
-            "order_type": fields.choice("order_type", ORDER_TYPES),
-            "limit_price": None if price is None else _Fields({"p": price}).number("p"),
-        }
-        if len(self._orders) >= _MAX_ORDERS:
-            self._forget(next(iter(self._orders)))
-        self._orders[order_id] = details
+        symbol = fields.text("instrument_id")
+        side = fields.enum("order_side")
+        quantity = fields.number("quantity")
+        order_type = fields.enum("order_type")
+        self.order_initialized(
+            order_id,
+            symbol,
+            side,
+            order_type,
+            quantity,
+            None if price is None else _Fields({"p": price}).number("p"),
+        )
         return []
 
     def _submitted(self, fields: _Fields) -> list[ev.Event]:
         order_id = fields.text("client_order_id")
-        details = self._orders.get(order_id)
-        if details is None:
-            raise _fail(fields.kind, "client_order_id", f"{order_id!r} has no OrderInitialized")
-        base = self._base(fields)
-        self._accounts[order_id] = base["account"]
-        return [ev.OrderSubmitted(**base, order_id=order_id, **details)]
+        self._details(fields.kind, order_id)
+        ts, event_id, strategy, account = self._base(fields)
+        return [self.order_submitted(ts, event_id, strategy, account, order_id)]
 
     def _denied(self, fields: _Fields) -> list[ev.Event]:
-        # denied before it left (risk engine, emulator): submitted and rejected at once
         order_id = fields.text("client_order_id")
-        details = self._orders.get(order_id)
-        if details is None:
-            raise _fail(fields.kind, "client_order_id", f"{order_id!r} has no OrderInitialized")
-        base = self._base(fields)
-        reason = f"denied: {fields.optional_text('reason') or 'no reason given'}"
-        self._forget(order_id)
-        return [
-            ev.OrderSubmitted(**base, order_id=order_id, **details),
-            ev.OrderRejected(
-                **{**base, "event_id": base["event_id"] + ":rejected"},
-                order_id=order_id,
-                reason=reason,
-            ),
-        ]
+        self._details(fields.kind, order_id)
+        ts, event_id, strategy, account = self._base(fields)
+        reason = fields.optional_text("reason")
+        return list(self.order_denied(ts, event_id, strategy, account, order_id, reason))
 
     def _accepted(self, fields: _Fields) -> list[ev.Event]:
         order_id = fields.text("client_order_id")
-        return [
-            ev.OrderAcknowledged(
-                **self._base(fields, order_id),
-                order_id=order_id,
-                broker_order_id=fields.optional_text("venue_order_id"),
-            )
-        ]
+        ts, event_id, strategy, account = self._base(fields)
+        venue_order_id = fields.optional_text("venue_order_id")
+        return [self.order_accepted(ts, event_id, strategy, account, order_id, venue_order_id)]
 
     def _rejected(self, fields: _Fields) -> list[ev.Event]:
         order_id = fields.text("client_order_id")
-        base = self._base(fields, order_id)
-        reason = fields.optional_text("reason") or "rejected"
-        self._forget(order_id)
-        return [ev.OrderRejected(**base, order_id=order_id, reason=reason)]
+        ts, event_id, strategy, account = self._base(fields)
+        reason = fields.optional_text("reason")
+        return [self.order_rejected(ts, event_id, strategy, account, order_id, reason)]
 
     def _canceled(self, fields: _Fields) -> list[ev.Event]:
         order_id = fields.text("client_order_id")
-        base = self._base(fields, order_id)
-        reason = "expired" if fields.kind == "OrderExpired" else None
-        self._forget(order_id)
-        return [ev.OrderCanceled(**base, order_id=order_id, reason=reason)]
+        ts, event_id, strategy, account = self._base(fields)
+        expired = fields.kind == "OrderExpired"
+        return [self.order_canceled(ts, event_id, strategy, account, order_id, expired=expired)]
 
     def _filled(self, fields: _Fields) -> list[ev.Event]:
         order_id = fields.text("client_order_id")
-        base = self._base(fields, order_id)
-        fill = ev.OrderFilled(
-            **base,
-            order_id=order_id,
-            fill_id=fields.text("trade_id"),
-            quantity=fields.number("last_qty"),
-            price=fields.number("last_px"),
-            fee=fields.number("commission"),
-            liquidity=fields.choice("liquidity_side", _LIQUIDITY),
-        )
-        details = self._orders.get(order_id)
-        if details is not None:
-            details["filled"] = details.get("filled", 0.0) + fill.quantity
-            if details["filled"] >= details["quantity"]:
-                self._forget(order_id)
-        return [fill]
+        ts, event_id, strategy, account = self._base(fields)
+        fill_id = fields.text("trade_id")
+        quantity = fields.number("last_qty")
+        price = fields.number("last_px")
+        fee = fields.number("commission")
+        liquidity = fields.enum("liquidity_side")
+        return [
+            self.order_filled(
+                ts,
+                event_id,
+                strategy,
+                account,
+                order_id,
+                fill_id,
+                quantity,
+                price,
+                fee,
+                liquidity,
+            )
+        ]
 
     def _account_state(self, fields: _Fields) -> list[ev.Event]:
         # the balance in the account's base currency (or its only balance)
@@ -237,18 +421,30 @@ class NautilusMapper:
             balances[0],
         )
         balance = _Fields({**chosen, "type": "AccountState.balances"})
-        return [
-            ev.Account(
-                ts=fields.ts(),
-                event_id=fields.text("event_id"),
-                account=fields.text("account_id"),
-                equity=balance.number("total"),
-                cash=balance.number("free"),
-            )
-        ]
+        ts = fields.ts()
+        event_id = fields.text("event_id")
+        account = fields.text("account_id")
+        equity = balance.number("total")
+        cash = balance.number("free")
+        return [self.account_state(ts, event_id, account, equity, cash)]
+
+    def _base(self, fields: _Fields) -> tuple[int, str, str, str | None]:
+        return (
+            fields.ts(),
+            fields.text("event_id"),
+            fields.text("strategy_id"),
+            fields.optional_text("account_id"),
+        )
+
+    def _details(self, kind: str, order_id: str) -> _Details:
+        details = self._orders.get(order_id)
+        if details is None:
+            raise _fail(kind, "client_order_id", f"{order_id!r} has no OrderInitialized")
+        return details
 
     def _forget(self, order_id: str) -> None:
         self._orders.pop(order_id, None)
+        self._quantity_filled.pop(order_id, None)
         self._accounts.pop(order_id, None)
 
 
@@ -263,3 +459,5 @@ _HANDLERS: Final = {
     "OrderFilled": NautilusMapper._filled,
     "AccountState": NautilusMapper._account_state,
 }
+#: The Nautilus event types (``type(event).__name__``) the mapper turns into events.
+MAPPED_TYPES: Final = frozenset(_HANDLERS)
