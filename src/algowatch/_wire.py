@@ -46,10 +46,10 @@ _NS: Final = 1_000_000_000
 _MINUTE_CACHE_SIZE: Final = 8192
 _force_setattr: Final = msgspec.structs.force_setattr
 # "YYYY-MM-DDTHH:MM" -> UNIX seconds; consecutive events share their minutes
-_minutes: dict[str, int] = {}
+_minutes: Final[dict[str, int]] = {}
 _SECOND_CACHE_SIZE: Final = 8192
 # "YYYY-MM-DDTHH:MM:SS" -> UNIX nanoseconds; consecutive events share their seconds
-_seconds: dict[str, int] = {}
+_seconds: Final[dict[str, int]] = {}
 
 
 def _minute_seconds(prefix: str) -> int:
@@ -75,7 +75,33 @@ def _minute_seconds(prefix: str) -> int:
     return seconds
 
 
-def parse_timestamp(text: str) -> int:
+class _LastSecond:
+    # The second of the last timestamp parsed on a fast path: consecutive timestamps of a
+    # stream mostly share it, so most need no slice, no hash and no dict lookup. One tuple,
+    # replaced whole: threads parsing at once never see one second's prefix with another's
+    # nanoseconds.
+    __slots__ = ("second",)
+
+    def __init__(self) -> None:
+        # ("YYYY-MM-DDTHH:MM:SS" validated, its UNIX nanoseconds); "" matches nothing below
+        self.second: tuple[str, int] = ("", 0)
+
+
+_last: Final = _LastSecond()
+
+
+def _nine_digits(text: str) -> int:
+    # text[20:29] as an int if all nine are ASCII digits, else -1 (ord(s[i]) compiles inline)
+    value = 0
+    for i in range(20, 29):
+        digit = ord(text[i]) - 48
+        if digit < 0 or digit > 9:
+            return -1
+        value = value * 10 + digit
+    return value
+
+
+def parse_timestamp(text: str) -> int:  # noqa: PLR0912 - the hot path in one frame
     """Return UNIX nanoseconds for an RFC 3339 timestamp (:func:`algowatch.events.parse_timestamp`).
 
     Raises
@@ -84,15 +110,24 @@ def parse_timestamp(text: str) -> int:
         If ``text`` is not an RFC 3339 date-time with a time zone, or is outside the
         signed 64-bit nanosecond range (years 1677 to 2262).
     """
-    # Fastest path, a stream's own shape "YYYY-MM-DDTHH:MM:SS.fffffffffZ" in a second seen
-    # before (its first 19 characters already validated): one dict lookup and the digits.
+    # Fastest path, a stream's own shape "YYYY-MM-DDTHH:MM:SS.fffffffffZ" in the second of
+    # the previous timestamp, or in a second seen before (its first 19 characters already
+    # validated): a prefix comparison or one dict lookup, and the digits.
     size = len(text)
-    if size == 30 and text[29] == "Z" and text[19] == "." and text.isascii():
-        base = _seconds.get(text[:19])
-        if base is not None:
-            frac = text[20:29]
-            if frac.isdigit():
-                return _in_range(base + int(frac))
+    if size == 30 and ord(text[29]) == 90 and ord(text[19]) == 46:  # "Z", "."
+        prefix, base = _last.second
+        if prefix and text.startswith(prefix):
+            nanos = _nine_digits(text)
+            if nanos >= 0:
+                return _in_range(base + nanos)
+        elif text.isascii():
+            prefix = text[:19]
+            cached = _seconds.get(prefix)
+            if cached is not None:
+                nanos = _nine_digits(text)
+                if nanos >= 0:
+                    _last.second = (prefix, cached)
+                    return _in_range(cached + nanos)
     # Fast path, the common shape "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z", all ASCII digits checked.
     if 20 <= size <= 30 and text[16] == ":" and text[-1] in "Zz" and text.isascii():
         second = text[17:19]
@@ -106,6 +141,7 @@ def parse_timestamp(text: str) -> int:
             if len(_seconds) >= _SECOND_CACHE_SIZE:
                 _seconds.clear()
             _seconds[text[:19]] = base
+            _last.second = (text[:19], base)
             nanos = int(frac.ljust(9, "0")) if frac else 0
             return _in_range(base + nanos)
     match = _TS_RE.fullmatch(text)
@@ -177,6 +213,11 @@ def settle(events: list[Any], with_exchange_ts: frozenset[type], max_ts: int | N
 _PREFIX_CACHE_SIZE: Final = 4096
 # UNIX second -> "YYYY-MM-DDTHH:MM:SS."; a stream shares its seconds
 _prefixes: dict[int, str] = {}
+# UNIX day -> "YYYY-MM-DDT", and the clock's parts: a second not seen yet costs lookups, not a
+# date's isoformat and a formatted string (a backtest's bars are each a new second)
+_days: dict[int, str] = {}
+_CLOCK_MINUTES: Final = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_CLOCK_SECONDS: Final = tuple(f"{s:02d}." for s in range(60))
 
 
 def format_timestamp(ts_ns: int) -> str:
@@ -185,10 +226,14 @@ def format_timestamp(ts_ns: int) -> str:
     prefix = _prefixes.get(seconds)
     if prefix is None:
         days, rem = divmod(seconds, 86400)
-        day = date.fromordinal(days + _UNIX_EPOCH_ORDINAL)
-        hour, rem = divmod(rem, 3600)
+        day = _days.get(days)
+        if day is None:
+            day = date.fromordinal(days + _UNIX_EPOCH_ORDINAL).isoformat() + "T"
+            if len(_days) >= _PREFIX_CACHE_SIZE:
+                _days.clear()
+            _days[days] = day
         minute, second = divmod(rem, 60)
-        prefix = f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}."
+        prefix = day + _CLOCK_MINUTES[minute] + _CLOCK_SECONDS[second]
         if len(_prefixes) >= _PREFIX_CACHE_SIZE:
             _prefixes.clear()
         _prefixes[seconds] = prefix

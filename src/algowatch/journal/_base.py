@@ -48,8 +48,12 @@ class JournalState:
     last_error: str | None = None
 
 
+def _tag(event: Event) -> str:
+    return str(event.__struct_config__.tag)
+
+
 def _row(event: Event) -> JournalRow:
-    return (event.event_id, str(event.__struct_config__.tag), event.ts, encode_event(event))
+    return (event.event_id, _tag(event), event.ts, encode_event(event))
 
 
 class Journal(abc.ABC):
@@ -109,21 +113,49 @@ class Journal(abc.ABC):
 
     # ------------------------------------------------------------------ public API
 
-    def append(self, events: Sequence[Event]) -> list[bool]:
+    def append(
+        self, events: Sequence[Event], payloads: Sequence[bytes | None] | None = None
+    ) -> list[bool]:
         """Journal ``events`` durably, in order, and return per event whether it was new.
 
         An event whose ``event_id`` is already journaled (or appears earlier in the same
         call) is not stored again and gets ``False``. Events without an ``event_id`` are
         always new. The call returns after the commit covering its events.
 
+        Parameters
+        ----------
+        events
+            The events, in order.
+        payloads
+            Per event, the JSON it was decoded from, stored as it is instead of the event
+            re-encoded (which costs more than the rest of an append), or ``None`` to
+            encode that event. The caller vouches that
+            :func:`~algowatch.events.decode_stored` of a payload gives back exactly its
+            event (:func:`~algowatch._codec.decode_batch_payloads` gives such payloads);
+            the journal does not check it.
+
         Raises
         ------
         JournalError
             If the journal is closed or the backend fails; nothing of the call is stored.
+        ValueError
+            If ``payloads`` is not one per event.
+
+        .. versionchanged:: 0.2.0
+           ``payloads``.
         """
         if not events:
             return []
-        rows = [_row(e) for e in events]
+        if payloads is None:
+            rows = [_row(e) for e in events]
+        else:
+            if len(payloads) != len(events):
+                msg = f"payloads must be one per event ({len(events)}), received {len(payloads)}"
+                raise ValueError(msg)
+            rows = [
+                _row(e) if p is None else (e.event_id, _tag(e), e.ts, p)
+                for e, p in zip(events, payloads, strict=True)
+            ]
         if self._committer is not None:
             return self._committer.submit(rows)
         return self._write_locked(rows)

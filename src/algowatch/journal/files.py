@@ -50,10 +50,10 @@ from typing import Any, Final, Literal, Self, TypeAlias, get_args
 
 import numpy as np
 
+from algowatch._codec import decode_ndjson_block
 from algowatch.errors import DataFileError, FieldError, InvalidEventError
 from algowatch.events import (
     Event,
-    decode_batch,
     decode_event,
     event_fields,
     event_from_mapping,
@@ -276,11 +276,13 @@ class EventFile:
             else:
                 block = b"".join((*carry, chunk[:cut])) if carry else chunk[:cut]
                 carry = [chunk[cut:]] if cut < len(chunk) else []
-                yield _decode_block(block, line)
-                line += _count_newlines(block)
+                newlines = _count_newlines(block)
+                yield _decode_block(block, line, newlines)
+                line += newlines
             chunk = read(_BLOCK_BYTES)
         if carry:
-            yield _decode_block(b"".join(carry), line)
+            block = b"".join(carry)
+            yield _decode_block(block, line, _count_newlines(block))
 
     def _read_array(self) -> Iterator[Record]:
         data = self._stream.read()
@@ -426,13 +428,14 @@ def _batch_of(records: list[Record]) -> EventBatch:
     return EventBatch(events, errors, tuple(positions))
 
 
-def _decode_block(block: bytes, first_line: int) -> EventBatch:
-    # Whole NDJSON lines, `first_line` being the file line of the first one. decode_batch
+def _decode_block(block: bytes, first_line: int, newlines: int) -> EventBatch:
+    # Whole NDJSON lines, `first_line` being the file line of the first one, holding
+    # `newlines` newlines (counted for the line numbers, and spared to the decoder). decode_batch
     # would take a block whose first record starts with "[" for a JSON array: such a (bad)
     # line is decoded line by line, as the record-by-record reader does.
     if _ARRAY_START.match(block):
         return _batch_of(list(_decode_lines(block, first_line)))
-    result = decode_batch(block)
+    result = decode_ndjson_block(block, newlines)
     if not result.errors:
         return EventBatch(result.events, [])
     errors = [

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from algowatch.errors import JournalError, JournalUnavailableError, MissingDependencyError
+from algowatch.events import decode_stored, encode_event
 from algowatch.journal._base import Journal, JournalRow, JournalState, dedupe
 
 if TYPE_CHECKING:
@@ -401,7 +402,7 @@ class PostgresJournal(Journal):
             if r[0] is not None:
                 self._unreported_ids[r[0]] = r
             else:
-                self._unreported_anonymous[r] += 1
+                self._unreported_anonymous[_canonical(r)] += 1
         self._trim_unreported()
 
     def _trim_unreported(self) -> None:
@@ -436,9 +437,11 @@ class PostgresJournal(Journal):
                 if event_id in self._unreported_ids and event_id not in ids:
                     claimed[position] = row
                     ids.add(event_id)
-            elif taken[row] < self._unreported_anonymous.get(row, 0):
-                claimed[position] = row
-                taken[row] += 1
+            elif self._unreported_anonymous:
+                key = _canonical(row)
+                if taken[key] < self._unreported_anonymous.get(key, 0):
+                    claimed[position] = row
+                    taken[key] += 1
         return claimed, ids
 
     def _settle(self, claimed: dict[int, JournalRow]) -> None:
@@ -446,9 +449,10 @@ class PostgresJournal(Journal):
             if row[0] is not None:
                 self._unreported_ids.pop(row[0], None)
             else:
-                self._unreported_anonymous[row] -= 1
-                if self._unreported_anonymous[row] <= 0:
-                    del self._unreported_anonymous[row]
+                key = _canonical(row)
+                self._unreported_anonymous[key] -= 1
+                if self._unreported_anonymous[key] <= 0:
+                    del self._unreported_anonymous[key]
 
     # ------------------------------------------------------------------ backend hooks
 
@@ -511,6 +515,12 @@ class PostgresJournal(Journal):
         db, self._db = self._db, None
         if db is not None:
             db.close()
+
+
+def _canonical(row: JournalRow) -> JournalRow:
+    # An event without event_id is matched by its content: a retry may carry the same event
+    # as other bytes (a payload as received, or re-encoded), so compare the encoded event.
+    return (row[0], row[1], row[2], encode_event(decode_stored(row[3])))
 
 
 def _first_line(exc: BaseException) -> str:

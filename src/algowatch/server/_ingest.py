@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,15 +11,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from algowatch._codec import decode_batch_payloads
 from algowatch.errors import InvalidEventError, JournalError, ServiceUnavailableError
-from algowatch.events import BatchResult, Event, decode_batch
+from algowatch.events import Event
 from algowatch.server._auth import require_token
 from algowatch.server._dependencies import ServiceDep
 from algowatch.server._responses import json_response, problem
 from algowatch.server._schema import event_body_schema
+from algowatch.server._service import Service
 from algowatch.server._web import read_request_body
 
-__all__ = ["router"]
+__all__ = ["router", "store_events"]
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"], dependencies=[Depends(require_token)])
 
@@ -129,12 +132,13 @@ async def post_events(request: Request, service: ServiceDep) -> Response:
     future = settings.max_future_seconds
     max_ts = None if math.isinf(future) else received_ns + round(future * 1e9)
     try:
+        # the payloads are the received lines, which the journal stores as they are
         if len(body) > _THREAD_DECODE_BYTES:
-            batch: BatchResult = await run_in_threadpool(
-                decode_batch, body, default_ts=received_ns, max_ts=max_ts
+            batch, payloads = await run_in_threadpool(
+                decode_batch_payloads, body, default_ts=received_ns, max_ts=max_ts
             )
         else:
-            batch = decode_batch(body, default_ts=received_ns, max_ts=max_ts)
+            batch, payloads = decode_batch_payloads(body, default_ts=received_ns, max_ts=max_ts)
     except InvalidEventError as exc:
         service.count("rejected_batches")
         return json_response(_invalid_payload([exc], None), status_code=422)
@@ -142,13 +146,24 @@ async def post_events(request: Request, service: ServiceDep) -> Response:
         service.count("rejected_batches")
         total = len(batch.events) + len(batch.errors)
         return json_response(_invalid_payload(batch.errors, total), status_code=422)
-    return await _store(service, batch.events)
+    return await store_events(service, batch.events, payloads)
 
 
-async def _store(service: Any, events: list[Event]) -> Response:
+async def store_events(
+    service: Service,
+    events: Sequence[Event],
+    payloads: Sequence[bytes | None] | None = None,
+) -> Response:
+    """Journal then apply ``events`` as one batch and answer as ``POST /api/v1/events`` does.
+
+    202 with :class:`BatchAccepted` once the events are durable; 503 (with
+    ``Retry-After``) while the journal is behind or unavailable; 422 when the journal
+    refused the batch itself. The ingest routes (events, freqtrade) all answer
+    through this function. ``payloads`` are as for :meth:`Service.submit`.
+    """
     settings = service.settings.server
     try:
-        result = await service.submit(events)
+        result = await service.submit(events, payloads)
     except ServiceUnavailableError as exc:
         return problem(
             503, str(exc), headers={"Retry-After": str(max(1, settings.retry_after_seconds))}

@@ -49,8 +49,10 @@ ENGINE_ERROR = "engine_error"
 class JournalLike(Protocol):
     """What the service needs of :class:`algowatch.journal.Journal`."""
 
-    def append(self, events: Sequence[Event]) -> list[bool]:
-        """Store ``events`` durably; return True per new event, False per duplicate."""
+    def append(
+        self, events: Sequence[Event], payloads: Sequence[bytes | None] | None = None
+    ) -> list[bool]:
+        """Store ``events`` durably (``payloads``: their received JSON); True per new event."""
         ...
 
     def replay(self) -> Iterator[Event]:
@@ -108,11 +110,14 @@ class IngestResult:
 @dataclass(slots=True)
 class _Batch:
     events: Sequence[Event]
+    payloads: Sequence[bytes | None] | None
     future: asyncio.Future[IngestResult]
 
 
 # per batch of a group: its journal flags, or the error that kept it out of the journal
 _Outcome = list[bool] | Exception
+# per batch of a group: its events and their payloads, as the writer thread gets them
+_Stored = tuple[Sequence[Event], Sequence[bytes | None] | None]
 
 
 @dataclass(slots=True)
@@ -178,8 +183,14 @@ class IngestPipeline:
         """Start the writer task on the running loop."""
         self._task = asyncio.get_running_loop().create_task(self._run(), name="algowatch-ingest")
 
-    async def submit(self, events: Sequence[Event]) -> IngestResult:
+    async def submit(
+        self, events: Sequence[Event], payloads: Sequence[bytes | None] | None = None
+    ) -> IngestResult:
         """Journal and apply ``events`` as one unit; return once they are durable.
+
+        ``payloads`` (one per event, or ``None``) are the JSON the events were decoded
+        from, which the journal stores as they are (see
+        :meth:`algowatch.journal.Journal.append`); ``None`` for an event re-encodes it.
 
         Raises
         ------
@@ -202,7 +213,10 @@ class IngestPipeline:
             )
             raise ServiceUnavailableError(msg)
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Batch(events, future))
+        if payloads is not None and len(payloads) != len(events):
+            msg = f"payloads must be one per event ({len(events)}), received {len(payloads)}"
+            raise ValueError(msg)
+        self._queue.append(_Batch(events, payloads, future))
         self._pending += len(events)
         self._wakeup.set()
         # The batch is processed even if this request is cancelled (client gone): its
@@ -249,17 +263,22 @@ class IngestPipeline:
         self.stats.groups += 1
         self.stats.largest_group = max(self.stats.largest_group, size)
         loop = asyncio.get_running_loop()
-        batches = [batch.events for batch in group]
+        batches = [(batch.events, batch.payloads) for batch in group]
         outcomes = loop.run_in_executor(self._executor, self._store, batches)
         return _Inflight(group, size, outcomes)
 
-    def _store(self, batches: list[Sequence[Event]]) -> list[_Outcome]:
+    def _store(self, batches: list[_Stored]) -> list[_Outcome]:
         # On the writer thread. A group that fails for a reason other than "the store is
         # unavailable" is retried batch by batch, in order and in this same job (so the
         # journal order stays the apply order): only the batch the journal refuses fails.
-        events = [e for batch in batches for e in batch]
+        events = [e for batch, _ in batches for e in batch]
+        payloads: list[bytes | None] | None = None
+        if any(p is not None for _, p in batches):
+            payloads = []
+            for batch, batch_payloads in batches:
+                payloads.extend([None] * len(batch) if batch_payloads is None else batch_payloads)
         try:
-            flags = self._journal.append(events)
+            flags = self._journal.append(events, payloads)
         except Exception as exc:
             if len(batches) == 1 or store_unavailable(exc):
                 return [exc] * len(batches)
@@ -270,15 +289,15 @@ class IngestPipeline:
             )
             self.stats.isolated_groups += 1
             outcomes: list[_Outcome] = []
-            for batch in batches:
+            for batch, batch_payloads in batches:
                 try:
-                    outcomes.append(self._journal.append(batch))
+                    outcomes.append(self._journal.append(batch, batch_payloads))
                 except Exception as batch_exc:
                     outcomes.append(batch_exc)
             return outcomes
         result: list[_Outcome] = []
         start = 0
-        for batch in batches:
+        for batch, _ in batches:
             result.append(flags[start : start + len(batch)])
             start += len(batch)
         return result

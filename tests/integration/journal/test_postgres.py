@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from algowatch.errors import JournalError
-from algowatch.events import Event
+from algowatch.events import Event, encode_event
 from algowatch.journal import Journal, PostgresJournal, open_journal
 from algowatch.settings import JournalSettings
 from algowatch.testing import EventFactory
@@ -66,6 +66,27 @@ def test_round_trip_and_duplicates(
         assert list(journal.replay()) == [*events, events[-1]]
         assert journal.count() == len(events) + 1
     assert not (tmp_path / "journal.sqlite3").exists()
+
+
+def test_append_given_payloads_stores_them_as_received_and_replays_their_events(
+    dsn: str, tmp_path: Path, factory: EventFactory
+) -> None:
+    """A payload is stored byte for byte in place of the encoded event; None encodes it."""
+    events = sample(factory)
+    payloads = [
+        None if i % 3 == 0 else b" " + encode_event(e).replace(b'":', b'" :  ') + b"\r"
+        for i, e in enumerate(events)
+    ]
+    with open_journal(journal_settings(dsn), tmp_path) as journal:
+        assert journal.append(events, payloads) == [True] * len(events)
+        assert journal.append([events[1], events[2]], [b"{}", None]) == [False, False]
+        assert list(journal.replay()) == events
+    with psycopg.connect(dsn, autocommit=True) as db:
+        rows = db.execute("SELECT payload FROM algowatch_journal ORDER BY seq").fetchall()
+    stored = [bytes(r[0]) for r in rows]
+    assert stored == [
+        encode_event(e) if p is None else p for e, p in zip(events, payloads, strict=True)
+    ]
 
 
 def test_replay_given_many_pages_keeps_append_order(dsn: str, tmp_path: Path) -> None:

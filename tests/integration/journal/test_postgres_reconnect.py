@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from algowatch.errors import JournalUnavailableError, ServiceUnavailableError
-from algowatch.events import Event
+from algowatch.events import Event, encode_event
 from algowatch.journal import PostgresJournal
 from algowatch.monitor import Monitor
 from algowatch.testing import EventFactory
@@ -199,6 +199,24 @@ def test_a_commit_in_doubt_is_resolved_before_the_next_write(
         ids = [r[0] for r in rows_in_table(database, schema)]
         assert sorted(i for i in ids if i) == ["d-1", "d-2", "e-1", "e-2", "f-1"]
         assert ids.count(None) == 2
+
+
+def test_a_retry_in_other_bytes_is_matched_to_the_commit_in_doubt_by_content(
+    database: str, schema: str, proxy: Any
+) -> None:
+    """Stored as received, then retried re-encoded: an event without id still counts once."""
+    factory = EventFactory()
+    with PostgresJournal(dsn(database, schema, port=proxy.port), durability="event") as journal:
+        events = batch(factory, "r")
+        received = [b" " + encode_event(e).replace(b'":', b'" : ') for e in events]
+        proxy.cut_at_commit("forward")
+        with pytest.raises(JournalUnavailableError):
+            journal.append(events, received)
+        assert retry(lambda: journal.append(events)) == [True, True, True]
+        assert [r[1] for r in rows_in_table(database, schema)] == received
+        # the in-doubt event was claimed once: the next copy without an id is new
+        assert journal.append(events, received) == [False, False, True]
+        assert len(rows_in_table(database, schema)) == 4
 
 
 def test_unreachable_server_fails_fast_during_backoff_and_recovers_by_itself(

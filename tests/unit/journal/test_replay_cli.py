@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from algowatch._cli.replay import _progress
+from algowatch._cli.replay import _progress, _replay_gc
 from algowatch.cli import main
 from algowatch.events import Event, encode_event, event_to_dict
 from algowatch.journal import files, open_journal, replay_files
@@ -296,3 +296,30 @@ def test_replay_command_restores_the_garbage_collector_threshold(
     path = write_ndjson(tmp_path / "day.ndjson", round_trip(factory), bad_after=2)
     assert run(capsys, "--json", str(path))[0] == 1
     assert gc.get_threshold() == before
+
+
+def test_replay_gc_leaves_the_replay_state_in_the_oldest_generation() -> None:
+    """Objects built during a replay end in the oldest generation, none of them frozen.
+
+    Left in the young generation, they would all be scanned by the first collection after
+    the threshold is restored.
+    """
+    state: list[list[int]] = []
+    with _replay_gc():
+        state.extend([i] for i in range(1000))
+    assert gc.get_freeze_count() == 0
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(item) in oldest for item in state)
+
+
+def test_replay_gc_keeps_what_a_caller_froze_frozen() -> None:
+    """A caller's frozen objects stay frozen (the state then stays where the collector put it)."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _replay_gc():
+            state = [[i] for i in range(100)]
+        assert gc.get_freeze_count() == frozen
+        assert state
+    finally:
+        gc.unfreeze()

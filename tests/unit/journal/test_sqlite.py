@@ -12,7 +12,7 @@ import pytest
 
 import algowatch.journal as journal_package
 from algowatch.errors import ConfigError, JournalError, MissingDependencyError
-from algowatch.events import Event
+from algowatch.events import Event, encode_event
 from algowatch.journal import Journal, SqliteJournal, open_journal
 from algowatch.settings import JournalSettings
 from algowatch.testing import EventFactory
@@ -75,6 +75,40 @@ def test_replay_returns_every_kind_of_event_unchanged(
     assert journal.append(events) == [True] * len(events)
     assert list(journal.replay()) == events
     assert journal.count() == len(events)
+
+
+def received_forms(events: list[Event]) -> list[bytes | None]:
+    """Each event as a client might have sent it (spaced out), every third one left None."""
+    return [
+        None if i % 3 == 0 else b" " + encode_event(e).replace(b'":', b'" :  ') + b"\r"
+        for i, e in enumerate(events)
+    ]
+
+
+def test_append_given_payloads_stores_them_as_received_and_replays_their_events(
+    journal: Journal, tmp_path: Path, factory: EventFactory
+) -> None:
+    """A payload is stored byte for byte in place of the encoded event; None encodes it."""
+    events = every_kind(factory)
+    payloads = received_forms(events)
+    assert journal.append(events, payloads) == [True] * len(events)
+    assert journal.append([events[1], events[2]], [b"{}", None]) == [False, False]
+    assert list(journal.replay()) == events
+    with sqlite3.connect(tmp_path / "data" / "journal.sqlite3") as db:
+        stored = [r[0] for r in db.execute("SELECT payload FROM events ORDER BY seq")]
+    assert stored == [
+        encode_event(e) if p is None else p for e, p in zip(events, payloads, strict=True)
+    ]
+
+
+def test_append_given_payloads_not_one_per_event_raises_and_stores_nothing(
+    journal: Journal, factory: EventFactory
+) -> None:
+    """Payloads must pair with the events one to one."""
+    events = [factory.heartbeat(), factory.heartbeat()]
+    with pytest.raises(ValueError, match=r"^payloads must be one per event \(2\), received 1$"):
+        journal.append(events, [None])
+    assert journal.count() == 0
 
 
 def test_append_given_known_event_id_returns_false_and_stores_once(

@@ -393,3 +393,74 @@ def test_journal_replay_at_start_never_applies_the_window(tmp_path: Path, clock:
     with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as client:
         assert client.app.state.service.replayed_events == 1  # type: ignore[attr-defined]
         assert state(client)["events_applied"] == before["events_applied"] == 1
+
+
+# --------------------------------------------------------------------------- as received
+
+# Lines as a careless or hostile client may write them; the journal stores each line as
+# received unless its event took something from outside it (a ts filled in).
+_AS_RECEIVED = [
+    b'{"type":"order_submitted","order_id":"o1","symbol":"AAPL","side":"BUY","quantity":10,'
+    b'"order_type":"market","event_id":"e1"}',
+    b'   {"type" : "order_filled",  "ts":"2025-01-02T14:30:01Z", "ts":"2025-01-02T14:30:02Z",'
+    + b" " * 3000
+    + b'"order_id":"o1","fill_id":"f1","quantity":4,"price":100,"price":101,"event_id":"e2"}\r',
+    b'{"type":"order_filled","ts":null,"order_id":"o1","fill_id":"f2","quantity":6,'
+    b'"price":102,"event_id":"e3"}',
+    b'{"type":"mark","ts":"2025-01-02T14:30:03Z","symbol":"\\u0041APL","price":103,'
+    b'"event_id":"e4"}',
+    b'{"type":"error","ts":"2025-01-02T14:30:04Z","error_type":"e","component":"c",'
+    b'"message":"x} ,{y","event_id":"e5"}',
+    b'{"type":"heartbeat","ts":"2025-01-02T14:30:05Z","component":"a","component":"b",'
+    b'"x":1,"x":{"deep":[1]}}',
+    b'{"type":"mark","ts":"2025-01-02T14:30:03Z","symbol":"AAPL","price":104,"event_id":"e4"}',
+]
+
+
+def _views(api: TestClient) -> list[object]:
+    return [state(api)] + [
+        api.get(f"/api/v1/{view}").json() for view in ("positions", "orders", "fills", "trades")
+    ]
+
+
+def test_a_restart_replays_events_journaled_as_received_to_the_live_state(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """Whitespace, escapes, duplicate keys, filled-in ts: the replayed state is the live one."""
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as api:
+        first = api.post(URL, content=b"\n".join(_AS_RECEIVED), headers=NDJSON)
+        assert first.status_code == 202
+        assert first.json() == {"received": 7, "accepted": 6, "duplicates": ["e4"]}
+        clock.advance(3600)
+        array = b'[{"type":"order_submitted","order_id":"o2","symbol":"AAPL","side":"sell",'
+        array += b'"quantity":10,"order_type":"market"}]'
+        assert api.post(URL, content=array, headers=JSON).status_code == 202
+        live = _views(api)
+    orders, fills = live[2], live[3]
+    assert isinstance(orders, dict)
+    assert isinstance(fills, dict)
+    # the ts filled in from the receive time, in the NDJSON batch and in the array
+    times = {f["fill_id"]: f["time"] for f in fills["fills"]}
+    assert times["f2"] == "2025-01-02T14:30:00.000000000Z"
+    submitted = {o["order_id"]: o["submitted_time"] for o in orders["orders"]}
+    assert submitted == {
+        "o1": "2025-01-02T14:30:00.000000000Z",
+        "o2": "2025-01-02T15:30:00.000000000Z",
+    }
+    clock.advance(3600)
+    with TestClient(create_app(settings, clock=clock), base_url=LOOPBACK) as api:
+        clock.advance(-3600)  # the same "now" as the live views
+        assert _views(api) == live
+
+
+def test_lines_that_split_events_across_them_are_refused(api: TestClient) -> None:
+    """``{A} , {B`` then ``C}``: no line is one event, so the batch is invalid (422)."""
+    lines = [
+        (MARK % "1").encode() + b" , " + (MARK % "2").encode(),
+        b'{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"a}',
+        b'{b"}',
+    ]
+    response = api.post(URL, content=b"\n".join(lines), headers=NDJSON)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "3 of 3 events are invalid; nothing was applied"
+    assert api.get("/api/v1/snapshot").json()["events_applied"] == 0

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from algowatch.errors import JournalError, ServiceUnavailableError
-from algowatch.events import Event, Heartbeat, encode_events
+from algowatch.events import Event, Heartbeat, encode_event, encode_events
 from algowatch.journal import open_journal
 from algowatch.monitor import Monitor
 from algowatch.server import create_app, render_snapshot
@@ -341,3 +341,53 @@ def test_a_restart_replays_quarantined_events_to_the_identical_state(
     assert live["anomalies"] == {ENGINE_ERROR: 2}
     assert live["events_applied"] == 5
     assert restarted == live
+
+
+def test_a_group_journals_each_batch_payloads_as_received_and_encodes_the_rest(
+    tmp_path: Path, factory: EventFactory
+) -> None:
+    """Batches with and without payloads share a group (and its isolation retry) unmixed."""
+
+    a1, a2, b, c, d, e = (factory.mark(s, 1.0 + i) for i, s in enumerate("AABCDE"))
+    received = [b" " + encode_event(a1) + b" ", b"\t" + encode_event(c), b"\r" + encode_event(e)]
+
+    async def main() -> tuple[list[object], list[bytes]]:
+        with open_journal(JournalSettings(), tmp_path) as journal:
+            pipeline = IngestPipeline(journal, Monitor(), max_pending_events=10_000)
+            pipeline.start()
+            poison = [Heartbeat(ts=2**63, component="c")]  # fails the group: isolation path
+            results = await asyncio.gather(
+                pipeline.submit([a1, a2], [received[0], None]),
+                pipeline.submit([b]),
+                pipeline.submit(poison, [b"{}"]),
+                pipeline.submit([c], [received[1]]),
+                return_exceptions=True,
+            )
+            # and a group that commits at once
+            results += await asyncio.gather(
+                pipeline.submit([d]), pipeline.submit([e], [received[2]])
+            )
+            with pytest.raises(ValueError, match=r"^payloads must be one per event \(1\)"):
+                await pipeline.submit([factory.mark("D", 5.0)], [])
+            await pipeline.stop()
+        with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+            stored = [r[0] for r in db.execute("SELECT payload FROM events ORDER BY seq")]
+        return results, stored
+
+    results, stored = asyncio.run(main())
+    assert [type(r).__name__ for r in results] == [
+        "IngestResult",
+        "IngestResult",
+        "JournalError",
+        "IngestResult",
+        "IngestResult",
+        "IngestResult",
+    ]
+    assert stored == [
+        received[0],
+        encode_event(a2),
+        encode_event(b),
+        received[1],
+        encode_event(d),
+        received[2],
+    ]
