@@ -3,8 +3,12 @@
 uvicorn has no deadline for receiving a request's headers: its keep-alive timer is
 reset by every byte, so a client that trickles one header byte a second holds its
 connection (and a file descriptor) forever, and a thousand of them exhaust the
-process's descriptors. :func:`guarded_protocol` returns uvicorn's h11 protocol with
+process's descriptors. :func:`guarded_protocol` returns uvicorn's httptools protocol
+(the C parser llhttp: about 5% fewer event-loop instructions per 1,000-event batch than
+uvicorn's pure-Python h11 protocol, the body copied three times fewer) with
 
+- a limit of 16 KiB on a request line and headers (h11's own limit): past it the
+  request is answered 400 and the connection closed;
 - a deadline of ``server.header_timeout_seconds`` from the connection (or the end of
   the previous response) to the end of the request's headers, after which the
   connection is closed;
@@ -31,7 +35,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from algowatch.server._web import HttpStats
 from algowatch.settings import ServerSettings
@@ -43,8 +47,9 @@ __all__ = ["AcceptErrorLimiter", "ConnectionBudget", "connection_budget", "guard
 _RESERVED_DESCRIPTORS = 64
 _MAX_BACKLOG = 2048
 _BATCHES_IN_FLIGHT = 3
-# h11's own limit on a request line and headers; past it h11 answers 400
+# the limit on a request line and headers (h11's); past it the request gets 400
 _HOLD_BYTES = 16 * 1024
+_HEADERS_TOO_LARGE = "Request line and headers larger than 16 KiB."
 _ACCEPT_ERROR = "socket.accept() out of system resource"
 _log = logging.getLogger("algowatch.server")
 
@@ -94,13 +99,13 @@ def connection_budget(
     return ConnectionBudget(min(max_connections, room), backlog)
 
 
-class _GuardedH11Protocol(H11Protocol):
+class _GuardedProtocol(HttpToolsProtocol):
     # set on the per-server subclass made by guarded_protocol()
     header_timeout: ClassVar[float]
     max_connections: ClassVar[int]
     stats: ClassVar[HttpStats]
     # connections waiting for request headers, oldest first (dicts keep insertion order)
-    waiting: ClassVar[dict[_GuardedH11Protocol, None]]
+    waiting: ClassVar[dict[_GuardedProtocol, None]]
 
     _deadline: asyncio.TimerHandle | None = None
     _seen_cycle: object = None
@@ -122,17 +127,27 @@ class _GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if self._deadline is not None:
             # waiting for headers: hold bytes back until the blank line that ends them,
-            # so a client trickling a byte at a time costs a buffer append, not a parse
-            held = self._held if self._held is not None else bytearray()
-            start = max(0, len(held) - 2)
-            held += data
-            tail = held[start:]
-            if b"\n\n" not in tail and b"\n\r\n" not in tail and len(held) <= _HOLD_BYTES:
-                self._held = held
+            # so a client trickling a byte at a time costs a buffer append, not a parse;
+            # usually the first read holds the whole request and nothing is copied
+            held = self._held
+            buffer: bytes | bytearray = data
+            start = 0
+            if held is not None:
+                start = max(0, len(held) - 2)
+                held += data
+                buffer = held
+            end = _headers_end(buffer, start)
+            if end < 0 and len(buffer) <= _HOLD_BYTES:
+                self._held = held if held is not None else bytearray(data)
                 self._unset_keepalive_if_required()
                 return
             self._held = None
-            data = bytes(held)
+            if end < 0 or end > _HOLD_BYTES:
+                self._stop_waiting()
+                self.send_400_response(_HEADERS_TOO_LARGE)
+                return
+            if held is not None:
+                data = bytes(held)
         super().data_received(data)
         self._check_headers_parsed()
 
@@ -171,10 +186,20 @@ class _GuardedH11Protocol(H11Protocol):
         self.transport.abort()
 
 
+def _headers_end(data: bytes | bytearray, start: int) -> int:
+    # the offset just past the blank line that ends a request's headers (searched from
+    # ``start``), or -1; a held request is usually the whole request, searched in place
+    crlf = data.find(b"\n\r\n", start)
+    lf = data.find(b"\n\n", start)
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        return lf + 2
+    return crlf + 3 if crlf >= 0 else -1
+
+
 def guarded_protocol(
     settings: ServerSettings, stats: HttpStats, budget: ConnectionBudget
-) -> type[H11Protocol]:
-    """Return the uvicorn protocol class with the header deadline and the connection cap.
+) -> type[HttpToolsProtocol]:
+    """Return the uvicorn protocol class with the header limits and the connection cap.
 
     Each call makes a class of its own (one per server), holding that server's
     waiting connections and counting into ``stats``; the cap is
@@ -186,7 +211,7 @@ def guarded_protocol(
         "stats": stats,
         "waiting": {},
     }
-    return type("GuardedH11Protocol", (_GuardedH11Protocol,), attributes)
+    return type("GuardedProtocol", (_GuardedProtocol,), attributes)
 
 
 class AcceptErrorLimiter:

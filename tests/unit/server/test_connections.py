@@ -100,6 +100,39 @@ def test_slow_response_is_not_cut_by_the_header_deadline(tmp_path: Path) -> None
         assert running.app.state.http_stats.closed["header_timeout"] == 0
 
 
+@pytest.mark.parametrize("complete", [False, True], ids=["unfinished", "complete"])
+def test_request_headers_over_16_kib_get_400_and_the_connection_closes(
+    server: ServerThread, complete: bool
+) -> None:
+    """A request line and headers past 16 KiB are refused, whether or not they end."""
+    head = b"GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + b"a" * 17_000
+    sock = _connect(server, head + (b"\r\n\r\n" if complete else b"\r\n"))
+    answer = b""
+    while chunk := sock.recv(4096):
+        answer += chunk
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert answer.endswith(b"Request line and headers larger than 16 KiB.")
+
+
+def test_headers_just_under_16_kib_are_served(server: ServerThread) -> None:
+    """The limit is on the request line and headers: 16,000 bytes of them pass."""
+    filler = b"a" * (16_000 - len(GET_LIVE) - len(b"X-Filler: \r\n"))
+    head = GET_LIVE[:-2] + b"X-Filler: " + filler + b"\r\n\r\n"
+    assert len(head) == 16_000
+    sock = _connect(server)
+    assert _response(sock, head).startswith(b"HTTP/1.1 200 ")
+    sock.close()
+
+
+def test_headers_split_at_their_blank_line_are_served(server: ServerThread) -> None:
+    """The blank line that ends the headers is found across two reads (held bytes)."""
+    sock = _connect(server, GET_LIVE[:-1])
+    time.sleep(0.05)
+    assert _response(sock, GET_LIVE[-1:]).startswith(b"HTTP/1.1 200 ")
+    sock.close()
+
+
 def test_over_the_cap_the_oldest_waiting_connection_is_closed(server: ServerThread) -> None:
     """Three tricklers fill the cap of 3; a fourth client is served, the oldest trickler goes."""
     stats = server.app.state.http_stats
