@@ -9,8 +9,7 @@ registering never runs a collection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from prometheus_client.registry import Collector, CollectorRegistry
 
@@ -19,6 +18,7 @@ from algowatch.exporters._providers import ProviderErrors
 from algowatch.exporters.audit import AuditCollector
 from algowatch.exporters.health import HealthCollector
 from algowatch.exporters.trading import MonitorState, TradingCollector
+from algowatch.health import HealthReport
 
 __all__ = [
     "ORDER_STATUSES",
@@ -36,7 +36,7 @@ def register_collectors(
     registry: CollectorRegistry,
     monitor: MonitorState,
     *,
-    health: Callable[[], Mapping[str, Any]] | None = None,
+    health: Callable[[], HealthReport] | None = None,
     audit: Callable[[], str] | None = None,
     audit_verify: Callable[[], str | None] | None = None,
     process: bool = True,
@@ -50,7 +50,7 @@ def register_collectors(
     monitor
         The engine whose state is exposed at scrape time.
     health
-        ``HealthRunner.report`` (or any callable returning that document).
+        ``HealthRunner.report`` (or any callable returning a ``HealthReport``).
     audit
         Returns the audit writer's state, e.g. ``lambda: writer.state``.
     audit_verify

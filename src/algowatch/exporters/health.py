@@ -16,8 +16,8 @@ are left out of that scrape, so a broken health check cannot hide the P&L.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 from algowatch.exporters._families import gauge, trading_name
 from algowatch.exporters._naming import metric_name
 from algowatch.exporters._providers import ProviderErrors
+from algowatch.health import BROKER_KINDS, HealthReport
 from algowatch.health import STATUSES as CHECK_STATUSES
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ _Figure = Callable[["SystemMetrics"], float | None]
 __all__ = ["HealthCollector", "SystemCollector"]
 
 _HEALTH_STATUSES = ("starting", "healthy", "degraded", "unhealthy")
-_UP_STATUSES = frozenset({"connected", "degraded"})
-_BROKER_KINDS = frozenset({"broker", "broker_http", "broker_heartbeat"})
 
 
 class HealthCollector(Collector):
@@ -46,17 +45,19 @@ class HealthCollector(Collector):
     Parameters
     ----------
     report
-        Returns the ``/health`` document (``HealthRunner.report``): ``status``
-        and ``checks`` (name -> ``kind``, ``status``, ``latency_seconds``,
-        ``age_seconds``). It must not wait on a dependency.
+        Returns the health report (``HealthRunner.report``); its ``status`` and each
+        check's ``kind``, ``status``, ``latency_seconds`` and ``age_seconds`` are
+        exported. It must not wait on a dependency.
     errors
         Where provider failures are counted.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       ``report`` returns the typed :class:`~algowatch.health.HealthReport`.
     """
 
     def __init__(
-        self, report: Callable[[], Mapping[str, Any]], errors: ProviderErrors | None = None
+        self, report: Callable[[], HealthReport], errors: ProviderErrors | None = None
     ) -> None:
         self._report = report
         self._errors = errors or ProviderErrors()
@@ -75,7 +76,7 @@ class HealthCollector(Collector):
         return iter(self._families(report))
 
     @staticmethod
-    def _families(report: Mapping[str, Any] | None) -> list[Metric]:
+    def _families(report: HealthReport | None) -> list[Metric]:
         status = gauge(
             metric_name("algowatch", "health_status"),
             "1 for the current overall health status, 0 for the others.",
@@ -107,22 +108,20 @@ class HealthCollector(Collector):
             ["broker"],
         )
         if report is not None:
-            current = report.get("status")
             for value in _HEALTH_STATUSES:
-                status.add_metric([value], 1.0 if value == current else 0.0)
-            checks = report.get("checks") or {}
-            for name, check in sorted(checks.items()):
-                kind = str(check.get("kind", ""))
-                is_up = 1.0 if check.get("status") in _UP_STATUSES else 0.0
+                status.add_metric([value], 1.0 if value == report.status else 0.0)
+            for name, check in sorted(report.checks.items()):
+                kind = check.kind
+                is_up = 1.0 if check.up else 0.0
                 up.add_metric([name, kind], is_up)
-                if check.get("latency_seconds") is not None:
-                    duration.add_metric([name, kind], float(check["latency_seconds"]))
+                if check.latency_seconds is not None:
+                    duration.add_metric([name, kind], check.latency_seconds)
                 for value in CHECK_STATUSES:
-                    current_check = 1.0 if check.get("status") == value else 0.0
+                    current_check = 1.0 if check.status == value else 0.0
                     check_status.add_metric([name, kind, value], current_check)
-                if check.get("age_seconds") is not None:
-                    age.add_metric([name, kind], float(check["age_seconds"]))
-                if kind in _BROKER_KINDS:
+                if check.age_seconds is not None:
+                    age.add_metric([name, kind], check.age_seconds)
+                if kind in BROKER_KINDS:
                     broker.add_metric([name], is_up)
         return [status, up, duration, check_status, age, broker]
 

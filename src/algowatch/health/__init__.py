@@ -13,6 +13,7 @@ checks, ``SystemCollector`` for the psutil samples).
 from __future__ import annotations
 
 from algowatch.health._base import STATUSES, Check, CheckResult, CheckStatus, Outcome
+from algowatch.health._report import BROKER_KINDS, HealthReport
 from algowatch.health.clock_sync import ClockSyncCheck, KernelClockState, read_kernel_clock
 from algowatch.health.connections import (
     AuditCheck,
@@ -35,6 +36,7 @@ from algowatch.health.runner import HealthRunner, HealthStatus, build_checks
 from algowatch.health.system import SystemMetrics, SystemSampler
 
 __all__ = [
+    "BROKER_KINDS",
     "STATUSES",
     "AuditCheck",
     "BrokerCallableCheck",
@@ -44,6 +46,7 @@ __all__ = [
     "CheckResult",
     "CheckStatus",
     "ClockSyncCheck",
+    "HealthReport",
     "HealthRunner",
     "HealthStatus",
     "HeartbeatCheck",

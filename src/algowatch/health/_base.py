@@ -148,6 +148,16 @@ class Check(abc.ABC):
         self.interval_seconds = interval_seconds
         self.critical = critical
 
+    def admits(self, result: CheckResult) -> bool:
+        """Return whether ``result`` lets the service be ready (when :attr:`gates_readiness`).
+
+        The default: the dependency is up (``connected`` or ``degraded``). A check whose
+        ``degraded`` means "not ready yet" (a replica still catching up) overrides it.
+
+        .. versionadded:: 0.2.0
+        """
+        return result.up
+
     @abc.abstractmethod
     async def probe(self) -> Outcome:
         """Probe the dependency once and return what was found."""

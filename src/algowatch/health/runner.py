@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from algowatch.clock import Clock, SystemClock
 from algowatch.errors import ConfigError
-from algowatch.events import format_timestamp
 from algowatch.health._base import Check, CheckResult, Outcome, _describe
+from algowatch.health._report import HealthReport, HealthStatus
 from algowatch.health.clock_sync import ClockSyncCheck
 from algowatch.health.connections import (
     AuditCheck,
@@ -33,9 +33,6 @@ from algowatch.health.system import SystemMetrics, SystemSampler
 from algowatch.settings import HealthCheckSettings, HealthSettings
 
 __all__ = ["HealthRunner", "HealthStatus", "build_checks"]
-
-HealthStatus = Literal["starting", "healthy", "degraded", "unhealthy"]
-"""The overall status of the service."""
 
 _NS = 1_000_000_000
 _STOP_TIMEOUT_SECONDS = 2.0
@@ -463,24 +460,26 @@ class HealthRunner:
         if self.status in ("starting", "unhealthy"):
             return False
         results = self.results()
-        return all(results[c.name].up for c in self.checks if c.gates_readiness)
+        return all(c.admits(results[c.name]) for c in self.checks if c.gates_readiness)
 
-    def report(self) -> dict[str, Any]:
-        """Return the ``/health`` document (cached results, never waits on a dependency).
+    def report(self) -> HealthReport:
+        """Return the health report (cached results, never waits on a dependency).
 
         ``configured_checks`` counts the ``[[health.checks]]`` entries; with none, a
         ``note`` says plainly that no broker, market data or heartbeat is watched (the
         status then covers only the checks the service adds itself, such as the journal).
+        ``/health`` serves it as JSON.
+
+        .. versionchanged:: 0.2.0
+           Returns a typed :class:`~algowatch.health.HealthReport` instead of the JSON dict.
         """
-        document: dict[str, Any] = {
-            "status": self.status,
-            "timestamp": format_timestamp(self.clock.time_ns()),
-            "configured_checks": len(self.settings.checks),
-            "checks": {name: r.to_dict() for name, r in self.results().items()},
-        }
-        if not self.settings.checks:
-            document["note"] = _NO_CHECKS_NOTE
-        if self.settings.system_metrics:
-            system = self._system
-            document["system"] = None if system is None else system.to_dict()
-        return document
+        system_metrics = self.settings.system_metrics
+        return HealthReport(
+            status=self.status,
+            ts=self.clock.time_ns(),
+            configured_checks=len(self.settings.checks),
+            checks=self.results(),
+            note=None if self.settings.checks else _NO_CHECKS_NOTE,
+            system_metrics=system_metrics,
+            system=self._system if system_metrics else None,
+        )

@@ -6,7 +6,8 @@ returns frozen figures in base units (:class:`MonitorFigures`, per scope
 :class:`TradingFigures`, :class:`ExecutionFigures`, :class:`SignalFigures`, and
 :class:`PositionFigures` rows), cached until the next event, and
 :meth:`Monitor.trade_figures` / :meth:`Monitor.order_figures` the recent
-round trips and orders (:class:`TradeFigures`, :class:`OrderFigures`);
+round trips and orders (:class:`TradeFigures`, :class:`OrderFigures`), the
+``*_page`` methods those and the fills (:class:`FillFigures`) filtered by scope;
 :meth:`Monitor.counters` and :meth:`Monitor.last_seen` give the counters and
 timestamps. The JSON snapshot is rendered from the figures at the HTTP edge.
 Conventions are in ``docs/engine.md`` and every snapshot field in
@@ -18,6 +19,7 @@ Conventions are in ``docs/engine.md`` and every snapshot field in
 from algowatch.monitor._engine import Monitor
 from algowatch.monitor._figures import (
     ExecutionFigures,
+    FillFigures,
     MonitorFigures,
     OrderFigures,
     PositionFigures,
@@ -32,6 +34,7 @@ from algowatch.monitor.sessions import SessionCalendar
 __all__ = [
     "CounterState",
     "ExecutionFigures",
+    "FillFigures",
     "HistogramData",
     "LastSeen",
     "Monitor",

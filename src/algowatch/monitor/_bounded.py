@@ -5,10 +5,12 @@ Compiled with the engine (see :mod:`algowatch._native`).
 
 from __future__ import annotations
 
+from typing import Final
+
 __all__ = ["OTHER", "LabelFolder", "RecentIds"]
 
 #: The label that every name past a folder's limit becomes.
-OTHER = "other"
+OTHER: Final = "other"
 
 
 class LabelFolder:
@@ -53,9 +55,10 @@ class RecentIds:
     def add(self, event_id: str) -> bool:
         """Remember ``event_id``; return False if it is one of the last ``limit`` ids."""
         seen = self.seen
-        if event_id in seen:
+        size = len(seen)
+        seen.add(event_id)  # one hash lookup for "seen?" and "remember"
+        if len(seen) == size:
             return False
-        seen.add(event_id)
         ring = self.ring
         if len(ring) < self.limit:
             ring.append(event_id)

@@ -2,38 +2,63 @@
 
 from __future__ import annotations
 
-import copy
-import heapq
-import itertools
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 from typing import Any, Final
 
+import msgspec
 from mypy_extensions import mypyc_attr
 
 from algowatch import events as ev
 from algowatch.clock import Clock
-from algowatch.monitor import _readout
-from algowatch.monitor._figures import (
-    MonitorFigures,
-    OrderFigures,
-    ScopeFigures,
-    TradeFigures,
-)
-from algowatch.monitor._orders import OrderState
-from algowatch.monitor._scope import Scope
+from algowatch.monitor._orders import TERMINAL_STATUSES, OrderState
 from algowatch.monitor._state import EngineState
 from algowatch.settings import MonitorSettings
 
 __all__ = ["Monitor"]
 
-_NS = 1_000_000_000
-_TERMINAL_STATUSES = ("filled", "rejected", "canceled", "partially_filled")
-_FILL_TOLERANCE = 1e-9
+_NS: Final = 1_000_000_000
+_FILL_TOLERANCE: Final = 1e-9
 _MARK: Final = ev.Mark
 _FILLED: Final = ev.OrderFilled
 _SUBMITTED: Final = ev.OrderSubmitted
 _ACKNOWLEDGED: Final = ev.OrderAcknowledged
+# The hot handlers read an event's fields from one msgspec.structs.astuple() instead of one
+# attribute lookup each: on a compiled build a field read of a msgspec struct is a generic
+# getattr (~170 instructions), a tuple item ~10.
+_astuple: Final = msgspec.structs.astuple
+
+
+def _at(cls: type, name: str) -> int:
+    fields: tuple[str, ...] = cls.__struct_fields__  # type: ignore[attr-defined]
+    return fields.index(name)
+
+
+# the common fields come first in every event class
+_TS: Final = _at(ev.Mark, "ts")
+_EVENT_ID: Final = _at(ev.Mark, "event_id")
+_STRATEGY: Final = _at(ev.Mark, "strategy")
+_ACCOUNT: Final = _at(ev.Mark, "account")
+_MARK_SYMBOL: Final = _at(ev.Mark, "symbol")
+_MARK_PRICE: Final = _at(ev.Mark, "price")
+_MARK_BID: Final = _at(ev.Mark, "bid")
+_MARK_ASK: Final = _at(ev.Mark, "ask")
+_MARK_EXCHANGE_TS: Final = _at(ev.Mark, "exchange_ts")
+_FILL_ORDER_ID: Final = _at(ev.OrderFilled, "order_id")
+_FILL_ID: Final = _at(ev.OrderFilled, "fill_id")
+_FILL_QUANTITY: Final = _at(ev.OrderFilled, "quantity")
+_FILL_PRICE: Final = _at(ev.OrderFilled, "price")
+_FILL_FEE: Final = _at(ev.OrderFilled, "fee")
+_FILL_VWAP: Final = _at(ev.OrderFilled, "vwap")
+_FILL_LIQUIDITY: Final = _at(ev.OrderFilled, "liquidity")
+_SUB_ORDER_ID: Final = _at(ev.OrderSubmitted, "order_id")
+_SUB_SYMBOL: Final = _at(ev.OrderSubmitted, "symbol")
+_SUB_SIDE: Final = _at(ev.OrderSubmitted, "side")
+_SUB_QUANTITY: Final = _at(ev.OrderSubmitted, "quantity")
+_SUB_ORDER_TYPE: Final = _at(ev.OrderSubmitted, "order_type")
+_SUB_DECISION: Final = _at(ev.OrderSubmitted, "decision_price")
+_SUB_ARRIVAL: Final = _at(ev.OrderSubmitted, "arrival_price")
+_SUB_SIGNAL_ID: Final = _at(ev.OrderSubmitted, "signal_id")
+_ACK_ORDER_ID: Final = _at(ev.OrderAcknowledged, "order_id")
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # tests and users may subclass it
@@ -91,7 +116,7 @@ class Monitor(EngineState):
 
     # ------------------------------------------------------------------ applying
 
-    def apply(self, event: ev.Event) -> bool:
+    def apply(self, event: ev.Event) -> bool:  # noqa: PLR0912 - the hot path in one frame
         """Apply one event; return False if its ``event_id`` was seen before (ignored).
 
         Odd streams never raise: they are counted in ``anomalies``. The engine
@@ -99,35 +124,52 @@ class Monitor(EngineState):
         de-duplication (an older duplicate would be applied again).
         """
         self._version += 1
-        event_id = event.event_id
+        values: tuple[Any, ...] = _astuple(event)
+        event_id: str | None = values[_EVENT_ID]
         if event_id is not None and not self._event_ids.add(event_id):
             self._anomaly("duplicate_event_id")
             return False
-        ts = event.ts
+        # the event's own int object is stored where a boxed int is kept (no new object)
+        event_ts: Any = values[_TS]
+        ts: int = event_ts
         last = self._last_event_ts
         if last is None:
-            self._last_event_ts = ts
+            self._last_event_ts = event_ts
             self._session_start, self._session_end = self._calendar.bounds(ts)
         elif ts < last:
             self._anomaly("out_of_order_timestamp")
         else:
-            self._last_event_ts = ts
-            if ts >= self._session_end:  # type: ignore[operator]
+            self._last_event_ts = event_ts
+            end = self._session_end
+            if end is not None and ts >= end:
                 self._roll_session(ts)
         kind = type(event)
-        # the common kinds first, called directly (a compiled build makes these C calls)
+        # the common kinds first, called directly (a compiled build makes these C calls) and
+        # counted in plain ints; the dict keeps every kind in first-seen order
+        counts = self._event_counts
         if kind is _MARK:
-            self._on_mark(event)  # type: ignore[arg-type]
+            self._mark(values)
+            if not self._marks_counted:
+                counts[kind] = 0
+            self._marks_counted += 1
         elif kind is _FILLED:
-            self._on_filled(event)  # type: ignore[arg-type]
+            self._fill(values)
+            if not self._fills_counted:
+                counts[kind] = 0
+            self._fills_counted += 1
         elif kind is _SUBMITTED:
-            self._on_submitted(event)  # type: ignore[arg-type]
+            self._submit(values)
+            if not self._submits_counted:
+                counts[kind] = 0
+            self._submits_counted += 1
         elif kind is _ACKNOWLEDGED:
-            self._on_acknowledged(event)  # type: ignore[arg-type]
+            self._acknowledge(values)
+            if not self._acks_counted:
+                counts[kind] = 0
+            self._acks_counted += 1
         else:
             self._handlers[kind](event)
-        counts = self._event_counts
-        counts[kind] = counts.get(kind, 0) + 1
+            counts[kind] = counts.get(kind, 0) + 1
         self._events_applied += 1
         return True
 
@@ -136,105 +178,49 @@ class Monitor(EngineState):
         apply = self.apply
         return sum(1 for event in events if apply(event))
 
-    def _anomaly(self, kind: str) -> None:
-        self._anomalies[kind] = self._anomalies.get(kind, 0) + 1
-
-    def record_anomaly(self, kind: str) -> None:
-        """Count one anomaly of ``kind`` found outside the engine.
-
-        The service counts here the events it quarantined because applying them raised
-        (kind ``engine_error``), so they show in ``anomalies`` and in
-        ``algowatch_anomalies_total`` like the anomalies the engine finds itself.
-        """
-        self._anomaly(kind)
-
-    def _all_scopes(self) -> Iterable[Scope]:
-        return itertools.chain((self._overall,), self._strategies.values(), self._accounts.values())
-
-    def _roll_session(self, ts: int) -> None:
-        # the event at `ts` belongs to the new session: close the old one first
-        for scope in self._all_scopes():
-            if not scope.shared:
-                scope.ledger.close_session()
-        self._session_start, self._session_end = self._calendar.bounds(ts)
-
-    def _scopes(self, strategy: str, account: str) -> tuple[Scope, ...]:
-        key = (strategy, account)
-        scopes = self._scope_cache.get(key)
-        if scopes is None:
-            name = self._strategy_labels(strategy)
-            by_strategy = self._strategies.get(name)
-            if by_strategy is None:
-                by_strategy = self._strategies[name] = self._new_scope("strategy", name)
-            name = self._account_labels(account)
-            by_account = self._accounts.get(name)
-            if by_account is None:
-                by_account = self._accounts[name] = self._new_scope("account", name)
-            scopes = (self._overall, by_strategy, by_account)
-            if len(self._scope_cache) < 4 * (self.settings.max_strategies + 1) * (
-                self.settings.max_accounts + 1
-            ):
-                self._scope_cache[key] = scopes
-        return scopes
-
-    def _new_scope(self, kind: str, name: str) -> Scope:
-        existing = self._strategies if kind == "strategy" else self._accounts
-        overall = self._overall
-        if not existing and not overall.ledger.session_returns:
-            # the first one: identical to the portfolio for as long as it stays alone
-            return Scope(kind, name, self.settings, self._prices, share=overall)
-        for other in existing.values():
-            if other.shared:
-                self._unshare(other)
-        # a scope born later starts at the starting capital in the current session
-        return Scope(kind, name, self.settings, self._prices)
-
-    def _unshare(self, scope: Scope) -> None:
-        overall = self._overall
-        memo: dict[int, Any] = {id(self._prices): self._prices}
-        scope.ledger = copy.deepcopy(overall.ledger, memo)
-        scope.execution = copy.deepcopy(overall.execution)
-        scope.signals = copy.deepcopy(overall.signals)
-        scope.trades = copy.deepcopy(overall.trades)
-        scope.open_orders = overall.open_orders
-        scope.shared = False
-        for symbol in scope.ledger.symbol_quantity:
-            self._holders.setdefault(symbol, {})[scope] = None
-
     # ------------------------------------------------------------------ orders
 
     def _on_submitted(self, event: ev.OrderSubmitted) -> None:
-        order_id = event.order_id
+        self._submit(_astuple(event))
+
+    def _submit(self, values: tuple[Any, ...]) -> None:
+        order_id: str = values[_SUB_ORDER_ID]
         if order_id in self._open or order_id in self._finished:
             self._anomaly("duplicate_order_id")
             return
-        symbol = event.symbol
+        symbol: str = values[_SUB_SYMBOL]
+        side: str = values[_SUB_SIDE]
+        order_type: str = values[_SUB_ORDER_TYPE]
+        strategy: str = values[_STRATEGY]
+        account: str = values[_ACCOUNT]
+        ts: int = values[_TS]
         if len(self._known_symbols) < self.settings.max_marked_symbols:
             self._known_symbols.add(symbol)
         label = self._symbol_labels(symbol)
-        key = (label, event.side, event.order_type)
-        counts = self._order_counts
-        if (*key, "filled") not in counts:
-            for status in _TERMINAL_STATUSES:
-                counts[(*key, status)] = 0
-        arrival = event.arrival_price
+        # the order's terminal-status counters, one per TERMINAL_STATUSES entry
+        counts_key = (label, side, order_type)
+        counts = self._order_counts.get(counts_key)
+        if counts is None:
+            counts = self._order_counts[counts_key] = [0] * len(TERMINAL_STATUSES)
+        arrival: float | None = values[_SUB_ARRIVAL]
         if arrival is None:
             arrival = self._mids.get(symbol)
-        scopes = self._scopes(event.strategy, event.account)
+        scopes = self._scopes(strategy, account)
         order = OrderState(
             order_id=order_id,
             symbol=symbol,
             label_symbol=label,
-            side=event.side,
-            quantity=event.quantity,
-            order_type=event.order_type,
-            ts=event.ts,
-            strategy=event.strategy,
-            account=event.account,
+            side=side,
+            quantity=values[_SUB_QUANTITY],
+            order_type=order_type,
+            ts=ts,
+            strategy=strategy,
+            account=account,
             arrival=arrival,
-            decision=event.decision_price,
-            signal_id=event.signal_id,
+            decision=values[_SUB_DECISION],
+            signal_id=values[_SUB_SIGNAL_ID],
             scopes=scopes,
+            counts=counts,
         )
         open_orders = self._open
         if len(open_orders) >= self.settings.max_open_orders:
@@ -249,7 +235,7 @@ class Monitor(EngineState):
             if not scope.shared:
                 scope.execution.submitted += 1
                 scope.open_orders += 1
-        self._last_order_ts = event.ts
+        self._last_order_ts = values[_TS]
 
     def _late(self, order_id: str, what: str) -> OrderState | None:
         order = self._open.get(order_id)
@@ -261,17 +247,21 @@ class Monitor(EngineState):
         return order
 
     def _on_acknowledged(self, event: ev.OrderAcknowledged) -> None:
-        order = self._late(event.order_id, "acknowledgement")
+        self._acknowledge(_astuple(event))
+
+    def _acknowledge(self, values: tuple[Any, ...]) -> None:
+        order = self._late(values[_ACK_ORDER_ID], "acknowledgement")
         if order is None:
             return
         if order.ts_ack is not None:
             self._anomaly("duplicate_acknowledgement")
             return
-        order.ts_ack = event.ts
-        order.last_ts = max(order.last_ts, event.ts)
+        ts: int = values[_TS]
+        order.ts_ack = values[_TS]
+        order.last_ts = max(order.last_ts, ts)
         if order.status == "submitted":
             order.status = "acknowledged"
-        latency = (event.ts - order.ts_submitted) / _NS
+        latency = (ts - order.ts_submitted) / _NS
         if latency < 0:
             self._anomaly("negative_latency")
             return
@@ -281,10 +271,13 @@ class Monitor(EngineState):
                 stats = scope.execution
                 stats.ack_sum += latency
                 stats.ack_count += 1
-        self._last_order_ts = event.ts
+        self._last_order_ts = values[_TS]
 
-    def _on_filled(self, event: ev.OrderFilled) -> None:  # noqa: PLR0912, PLR0915 - hot path in one frame
-        order_id = event.order_id
+    def _on_filled(self, event: ev.OrderFilled) -> None:
+        self._fill(_astuple(event))
+
+    def _fill(self, values: tuple[Any, ...]) -> None:  # noqa: PLR0912, PLR0915 - hot path in one frame
+        order_id: str = values[_FILL_ORDER_ID]
         order = self._open.get(order_id)
         late = order is None
         if order is None:
@@ -293,25 +286,36 @@ class Monitor(EngineState):
                 self._anomaly("fill_unknown_order")
                 return
             self._anomaly(f"fill_after_{order.status}")
+        fill_id: str = values[_FILL_ID]
         fill_ids = order.fill_ids
         if fill_ids is None:
-            order.fill_ids = {event.fill_id}
-        elif event.fill_id in fill_ids:
+            order.fill_ids = {fill_id}
+        elif fill_id in fill_ids:
             self._anomaly("duplicate_fill")
             return
         else:
-            fill_ids.add(event.fill_id)
-        ts = event.ts
-        quantity = event.quantity
-        price = event.price
-        fee = event.fee
+            fill_ids.add(fill_id)
+        ts: int = values[_TS]
+        quantity: float = values[_FILL_QUANTITY]
+        price: float = values[_FILL_PRICE]
+        fee: float = values[_FILL_FEE]
+        vwap: float | None = values[_FILL_VWAP]
+        self._keep_fill(
+            order,
+            ts=ts,
+            fill_id=fill_id,
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            liquidity=values[_FILL_LIQUIDITY],
+        )
         if not late and order.filled + quantity > order.quantity * (1.0 + _FILL_TOLERANCE):
             self._anomaly("overfill")
         order.filled += quantity
         order.notional += quantity * price
         order.fees += fee
-        if event.vwap is not None:
-            order.vwap_notional += quantity * event.vwap
+        if vwap is not None:
+            order.vwap_notional += quantity * vwap
             order.vwap_quantity += quantity
         order.last_ts = max(order.last_ts, ts)
         symbol = order.symbol
@@ -325,20 +329,22 @@ class Monitor(EngineState):
         key = order.position_key
         strategy = order.strategy
         overall = self._overall
+        session_start = self._session_start
         for scope in order.scopes:
             if scope.shared:
                 continue
             ledger = scope.ledger
             ledger.fill(key, strategy, signed, price, fee, mark, ts)
-            if symbol in ledger.symbol_quantity:
-                holders[scope] = None
+            held = ledger.symbol_quantity.get(symbol)
+            if held is not None:
+                holders[scope] = held
             else:
                 holders.pop(scope, None)
             closed = ledger.closed_trades
             if closed:
                 for trade in closed:
                     scope.trades.add(trade.pnl)
-                    if ts >= self._session_start:  # type: ignore[operator]
+                    if session_start is not None and ts >= session_start:
                         ledger.trades_today += 1
                     if scope is overall:
                         self._trades.append(trade)
@@ -354,7 +360,7 @@ class Monitor(EngineState):
             )
         ):
             self._anomaly("impact_measurement_dropped")
-        self._last_order_ts = ts
+        self._last_order_ts = values[_TS]
         if late:
             return
         if order.filled >= order.quantity * (1.0 - _FILL_TOLERANCE):
@@ -384,9 +390,17 @@ class Monitor(EngineState):
         status = order.status
         if status == "canceled" and order.filled:
             status = "partially_filled"
-        key = (order.label_symbol, order.side, order.order_type, status)
-        counts = self._order_counts
-        counts[key] = counts.get(key, 0) + 1
+        # counts[i] = counts[i] + 1 compiles to a machine add (counts[i] += 1: a generic call)
+        if status == "filled":
+            slot = 0
+        elif status == "rejected":
+            slot = 1
+        elif status == "canceled":
+            slot = 2
+        else:
+            slot = 3
+        counts = order.counts
+        counts[slot] = counts[slot] + 1
         if latency == latency:  # noqa: PLR0124 - NaN test without a call on the hot path
             self._order_latency.observe(latency)
         if slippage == slippage:  # noqa: PLR0124 - idem
@@ -405,48 +419,61 @@ class Monitor(EngineState):
         if old is not None and old != price:
             holders = self._holders.get(symbol)
             if holders:
-                for scope in holders:
-                    scope.ledger.reprice(symbol, old, price)
+                for scope, held in holders.items():
+                    scope.ledger.reprice_held(held, old, price)
 
-    def _on_mark(self, event: ev.Mark) -> None:  # noqa: PLR0912 - hot path in one frame
-        symbol = event.symbol
-        ts = event.ts
+    def _on_mark(self, event: ev.Mark) -> None:
+        self._mark(_astuple(event))
+
+    def _mark(self, values: tuple[Any, ...]) -> None:  # noqa: PLR0912 - hot path in one frame
+        symbol: str = values[_MARK_SYMBOL]
+        ts: int = values[_TS]
         prices = self._prices
-        old = prices.get(symbol)
-        price = event.price
-        if old is None:
-            if len(prices) >= self.settings.max_marked_symbols:
-                self._anomaly("mark_symbol_overflow")
-                return
-            self._mark_labels[symbol] = self._symbol_labels(symbol)
-        if symbol not in self._marked:
-            self._marked.add(symbol)
-            if symbol not in self._known_symbols:
-                self._anomaly("mark_unknown_symbol")
+        price: float = values[_MARK_PRICE]
+        # A symbol whose first price came from a mark has its label kept here, and is priced
+        # and in _marked (none of the three ever forgets a symbol): one lookup answers all.
+        label = self._mark_labels.get(symbol)
+        old: float | None
+        if label is not None:
+            old = prices[symbol]
+        else:
+            old = prices.get(symbol)
+            if old is None:
+                if len(prices) >= self.settings.max_marked_symbols:
+                    self._anomaly("mark_symbol_overflow")
+                    return
+                label = self._mark_labels[symbol] = self._symbol_labels(symbol)
+            if symbol not in self._marked:
+                self._marked.add(symbol)
+                if symbol not in self._known_symbols:
+                    self._anomaly("mark_unknown_symbol")
         prices[symbol] = price
         if old is not None and old != price:
             holders = self._holders.get(symbol)
             if holders:
-                for scope in holders:
-                    scope.ledger.reprice(symbol, old, price)
-        bid, ask = event.bid, event.ask
-        mid = (bid + ask) / 2.0 if bid is not None and ask is not None else event.price
+                for scope, held in holders.items():
+                    scope.ledger.reprice_held(held, old, price)
+        bid: float | None = values[_MARK_BID]
+        ask: float | None = values[_MARK_ASK]
+        mid = (bid + ask) / 2.0 if bid is not None and ask is not None else price
         self._mids[symbol] = mid
         self._equity_curve.record(ts, self._overall.ledger.equity())
-        if event.exchange_ts is not None:
-            latency = (ts - event.exchange_ts) / _NS
+        exchange_ts: int | None = values[_MARK_EXCHANGE_TS]
+        if exchange_ts is not None:
+            latency = (ts - exchange_ts) / _NS
             if latency < 0:
                 self._anomaly("negative_latency")
             else:
                 self._market_data_latency.observe(latency)
-                for scope in self._scopes(event.strategy, event.account):
+                for scope in self._scopes(values[_STRATEGY], values[_ACCOUNT]):
                     if scope.shared:
                         continue
                     stats = scope.execution
                     stats.market_data_sum += latency
                     stats.market_data_count += 1
-        self._mark_seen[self._mark_labels.get(symbol) or self._symbol_labels(symbol)] = ts
-        if symbol in self._impact.queues:
+        self._mark_seen[label if label is not None else self._symbol_labels(symbol)] = values[_TS]
+        due = self._impact.due.get(symbol)
+        if due is not None and due <= ts:
             self._impact.resolve(symbol, ts, mid)
 
     # ------------------------------------------------------------------ signals, misc
@@ -497,98 +524,3 @@ class Monitor(EngineState):
 
     def _on_heartbeat(self, event: ev.Heartbeat) -> None:
         self._heartbeats[self._other_labels(event.component)] = event.ts
-
-    # ------------------------------------------------------------------ views
-
-    def figures(self) -> MonitorFigures:
-        """Return the whole state as frozen, typed figures in base units.
-
-        Computed once per applied event and cached: reading twice without an
-        event in between costs nothing. With a wall clock, ``as_of_ts`` follows
-        the clock and the daily figures restart when the clock leaves the session.
-
-        .. versionadded:: 0.2.0
-        """
-        clock = self._clock
-        now = clock.time_ns() if clock is not None else self._last_event_ts
-        today = self._is_today()
-        cached = self._figures_cache
-        if cached is None or cached[0] != self._version or cached[1] != today:
-            cached = self._figures_cache = (self._version, today, self._build(now, today))
-        built = cached[2]
-        if built.as_of_ts == now:
-            return built
-        return MonitorFigures(
-            as_of_ts=now,
-            currency=built.currency,
-            events_applied=built.events_applied,
-            session_start_ts=built.session_start_ts,
-            session_end_ts=built.session_end_ts,
-            session_timezone=built.session_timezone,
-            portfolio=built.portfolio,
-            strategies=built.strategies,
-            accounts=built.accounts,
-            positions=built.positions,
-            equity_curve=built.equity_curve,
-            anomalies=built.anomalies,
-        )
-
-    def _is_today(self) -> bool:
-        # with a wall clock, a session with no events yet is still "today": daily figures restart
-        end = self._session_end
-        if self._clock is None or end is None:
-            return True
-        return self._clock.time_ns() < end
-
-    def _scope_figures(self, scope: Scope, today: bool) -> ScopeFigures:
-        summary = _readout.returns_summary(scope, self.settings, self._summaries)
-        open_orders = self._overall.open_orders if scope.shared else scope.open_orders
-        return _readout.scope_figures(
-            scope, self._prices, summary, self._accounts_reported, open_orders, today=today
-        )
-
-    def _build(self, now: int | None, today: bool) -> MonitorFigures:
-        return MonitorFigures(
-            as_of_ts=now,
-            currency=self.settings.currency,
-            events_applied=self._events_applied,
-            session_start_ts=self._session_start,
-            session_end_ts=self._session_end,
-            session_timezone=self.settings.session_timezone,
-            portfolio=self._scope_figures(self._overall, today),
-            # read-only views: one cached object is shared by every reader until the next event
-            strategies=MappingProxyType(
-                {
-                    name: self._scope_figures(scope, today)
-                    for name, scope in sorted(self._strategies.items())
-                }
-            ),
-            accounts=MappingProxyType(
-                {
-                    name: self._scope_figures(scope, today)
-                    for name, scope in sorted(self._accounts.items())
-                }
-            ),
-            positions=_readout.positions(
-                self._overall.ledger, self._prices, self._symbol_labels.names
-            ),
-            equity_curve=tuple(self._equity_curve.points()),
-            anomalies=MappingProxyType(dict(sorted(self._anomalies.items()))),
-        )
-
-    def trade_figures(self, *, offset: int = 0, limit: int = 100) -> list[TradeFigures]:
-        """Return recent closed round trips, newest first.
-
-        .. versionadded:: 0.2.0
-        """
-        newest = itertools.islice(reversed(self._trades), offset, offset + limit)
-        return [_readout.trade(record) for record in newest]
-
-    def order_figures(self, *, offset: int = 0, limit: int = 100) -> list[OrderFigures]:
-        """Return open and recently finished orders, newest submission first.
-
-        .. versionadded:: 0.2.0
-        """
-        candidates = itertools.chain(self._open.values(), self._finished.values())
-        newest = heapq.nlargest(offset + limit, candidates, key=lambda order: order.ts_submitted)
-        return [_readout.order(order) for order in newest[offset:]]

@@ -365,3 +365,36 @@ class OrderFigures:
     arrival_price: float | None
     decision_price: float | None
     slippage_bps: float
+
+
+@dataclass(frozen=True, slots=True)
+class FillFigures:
+    """One fill of a recent order.
+
+    Attributes
+    ----------
+    fill_id, order_id
+        As reported.
+    symbol, side, strategy, account
+        Those of its order.
+    quantity, price, fee
+        As reported (``fee`` in account currency).
+    liquidity
+        ``maker``, ``taker`` or ``None`` when not reported.
+    ts
+        Event time, UNIX ns.
+
+    .. versionadded:: 0.3.0
+    """
+
+    fill_id: str
+    order_id: str
+    symbol: str
+    side: str
+    quantity: float
+    price: float
+    fee: float
+    liquidity: str | None
+    strategy: str
+    account: str
+    ts: int

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from algowatch.monitor._types import HistogramData
 
 __all__ = ["Histogram"]
 
 
 class Histogram:
-    """The mutable accumulator behind :class:`HistogramData`; ``observe`` is O(log buckets)."""
+    """The mutable accumulator behind :class:`HistogramData`; ``observe`` is O(buckets)."""
 
     __slots__ = ("bounds", "count", "counts", "total")
 
@@ -22,7 +20,15 @@ class Histogram:
 
     def observe(self, value: float) -> None:
         """Count one value."""
-        self.counts[bisect_left(self.bounds, value)] += 1
+        # bisect_left by hand: a dozen bounds at most, compared as machine floats when
+        # compiled (NaN stops at the first bucket, as bisect_left puts it there)
+        bounds = self.bounds
+        index = 0
+        size = len(bounds)
+        while index < size and bounds[index] < value:
+            index += 1
+        counts = self.counts
+        counts[index] = counts[index] + 1  # a machine add when compiled (+= is a generic call)
         self.total += value
         self.count += 1
 

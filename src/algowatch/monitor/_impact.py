@@ -32,12 +32,15 @@ class ImpactQueue:
         Most fills waiting; past it the oldest of the busiest symbol is dropped.
     """
 
-    __slots__ = ("count", "horizon_ns", "limit", "queues")
+    __slots__ = ("count", "due", "horizon_ns", "limit", "queues")
 
     def __init__(self, horizon_ns: int, limit: int) -> None:
         self.horizon_ns = horizon_ns
         self.limit = limit
         self.queues: dict[str, deque[_Pending]] = {}
+        # the due ts of each symbol's oldest waiting fill: a mark compares its ts with it
+        # and calls resolve() only when a measurement is due
+        self.due: dict[str, int] = {}
         self.count = 0
 
     def schedule(  # noqa: PLR0917 - one fill's six measurements
@@ -51,15 +54,24 @@ class ImpactQueue:
         scopes: tuple[Scope, ...],
     ) -> bool:
         """Keep a fill until its horizon; return False if an older one had to be dropped."""
-        queue = self.queues.get(symbol)
+        queues = self.queues
+        queue = queues.get(symbol)
         if queue is None:
-            queue = self.queues[symbol] = deque()
-        queue.append((ts + self.horizon_ns, sign, price, mid, notional, scopes))
+            queue = queues[symbol] = deque()
+        due = ts + self.horizon_ns
+        if not queue:
+            self.due[symbol] = due
+        queue.append((due, sign, price, mid, notional, scopes))
         self.count += 1
         if self.count > self.limit:
-            busiest = max(self.queues.values(), key=len)
-            busiest.popleft()
+            busiest = max(queues, key=lambda name: len(queues[name]))
+            dropped = queues[busiest]
+            dropped.popleft()
             self.count -= 1
+            if dropped:
+                self.due[busiest] = dropped[0][0]
+            else:
+                del self.due[busiest]
             return False
         return True
 
@@ -80,5 +92,8 @@ class ImpactQueue:
                 stats.spread_sum += spread * notional
                 stats.impact_sum += impact * notional
                 stats.impact_notional += notional
-        if not queue:
+        if queue:
+            self.due[symbol] = queue[0][0]
+        else:
             del self.queues[symbol]
+            self.due.pop(symbol, None)

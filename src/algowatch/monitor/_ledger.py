@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -33,7 +34,7 @@ from algowatch._formulas import drawdown
 __all__ = ["Ledger", "Lot", "Position", "TradeRecord", "TradeStats"]
 
 # Quantities are floats; a remainder this small relative to the quantity is zero.
-_REL_EPS = 1e-9
+_REL_EPS: Final = 1e-9
 
 
 @mypyc_attr(serializable=True)  # copied when a scope stops sharing
@@ -162,6 +163,11 @@ class Ledger:
     def reprice(self, symbol: str, old: float, new: float) -> None:
         """Apply a new mark for ``symbol`` (``old`` was the previous price)."""
         quantity = self.symbol_quantity.get(symbol)
+        if quantity:
+            self.reprice_held(quantity, old, new)
+
+    def reprice_held(self, quantity: float, old: float, new: float) -> None:
+        """Apply a new mark for a symbol of which ``quantity`` is held (``old`` was its price)."""
         if quantity:
             self.market_value += quantity * (new - old)
             self.update_drawdown()

@@ -32,7 +32,7 @@ Definitions (``DESIGN.md``, ``ANALYTICS.md``):
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -41,9 +41,12 @@ from algowatch._formulas import execution_cost, implementation_shortfall, slippa
 if TYPE_CHECKING:
     from algowatch.monitor._scope import Scope  # imports this module: typing only
 
-__all__ = ["ExecutionStats", "OrderState"]
+__all__ = ["TERMINAL_STATUSES", "ExecutionStats", "OrderState"]
 
-_NS = 1_000_000_000
+_NS: Final = 1_000_000_000
+#: The statuses an order ends in, in the order the engine counts them.
+TERMINAL_STATUSES: Final = ("filled", "rejected", "canceled", "partially_filled")
+_NAN: Final = math.nan  # a module attribute would be looked up on every use
 
 
 @mypyc_attr(serializable=True)  # copied when a scope stops sharing
@@ -104,6 +107,7 @@ class OrderState:
     __slots__ = (
         "account",
         "arrival",
+        "counts",
         "decision",
         "fees",
         "fill_ids",
@@ -144,6 +148,7 @@ class OrderState:
         decision: float | None,
         signal_id: str | None,
         scopes: tuple[Scope, ...],
+        counts: list[int],
     ) -> None:
         self.order_id = order_id
         self.symbol = symbol
@@ -162,6 +167,7 @@ class OrderState:
         self.decision = decision
         self.signal_id = signal_id
         self.scopes = scopes
+        self.counts = counts  # the engine's counters of its (symbol, side, type), per end status
         self.status = "submitted"
         self.filled = 0.0
         self.notional = 0.0
@@ -192,11 +198,11 @@ class OrderState:
         filled = self.filled
         notional = self.notional
         sign = self.sign
-        latency = math.nan
-        slippage = math.nan
+        latency = _NAN
+        slippage = _NAN
         slippage_cost = 0.0
-        vwap_bps = math.nan
-        shortfall = math.nan
+        vwap_bps = _NAN
+        shortfall = _NAN
         if status == "filled":
             latency = (self.last_ts - self.ts_submitted) / _NS
         if filled:
@@ -216,7 +222,7 @@ class OrderState:
                 filled,
                 notional,
                 self.fees,
-                math.nan if last_price is None else last_price,
+                _NAN if last_price is None else last_price,
             )
         for scope in scopes:
             if scope.shared:

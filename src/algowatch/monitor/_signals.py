@@ -26,16 +26,17 @@ long, -1 short, 0 flat; ``c`` = confidence, 1 when absent). Each
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
 __all__ = ["SignalStats"]
 
-_DIRECTION_SIGN = {"long": 1.0, "short": -1.0, "flat": 0.0}
+_DIRECTION_SIGN: Final[dict[str, float]] = {"long": 1.0, "short": -1.0, "flat": 0.0}
 # horizons above this many bars share one decay bucket (bounded memory)
-MAX_HORIZON_BARS = 1000
+MAX_HORIZON_BARS: Final = 1000
 # at most this many symbols enter the inter-signal correlation
-MAX_CORRELATED_SYMBOLS = 32
+MAX_CORRELATED_SYMBOLS: Final = 32
 
 
 @mypyc_attr(serializable=True)  # copied when a scope stops sharing

@@ -17,23 +17,21 @@ from algowatch.exporters import (
     encode_text,
     register_collectors,
 )
+from algowatch.health import CheckResult, HealthReport
 from algowatch.monitor import Monitor, MonitorFigures
 from algowatch.settings import MonitorSettings
 from algowatch.testing import EventFactory, FakeClock
 
-HEALTH_REPORT: dict[str, Any] = {
-    "status": "degraded",
-    "checks": {
-        "alpaca": {"kind": "broker_http", "status": "degraded", "latency_seconds": 0.012},
-        "ib": {"kind": "broker_http", "status": "disconnected", "latency_seconds": 1.0},
-        "marks": {
-            "kind": "market_data",
-            "status": "connected",
-            "latency_seconds": 0.0001,
-            "age_seconds": 2.5,
-        },
+HEALTH_REPORT = HealthReport(
+    status="degraded",
+    ts=0,
+    configured_checks=3,
+    checks={
+        "alpaca": CheckResult("alpaca", "broker_http", True, "degraded", 0.012, 0),
+        "ib": CheckResult("ib", "broker_http", True, "disconnected", 1.0, 0),
+        "marks": CheckResult("marks", "market_data", True, "connected", 0.0001, 0, age_seconds=2.5),
     },
-}
+)
 
 
 def _scrape(registry: CollectorRegistry) -> dict[str, Any]:

@@ -102,7 +102,7 @@ def test_a_broker_heartbeat_check_has_a_broker_up_sample_from_the_first_scrape()
     seen_nothing = {"now": LastSeen()}
     before = HealthRunner(settings, clock=clock, last_seen=lambda: seen_nothing["now"])
     asyncio.run(before.run_once())
-    assert before.report()["checks"]["broker"]["status"] == "unknown"  # not seen: not down
+    assert before.report().checks["broker"].status == "unknown"  # not seen: not down
     runner = HealthRunner(settings, clock=clock, last_seen=lambda: seen["now"])
     registry = CollectorRegistry()
     registry.register(HealthCollector(runner.report))
@@ -112,7 +112,7 @@ def test_a_broker_heartbeat_check_has_a_broker_up_sample_from_the_first_scrape()
     clock.advance(30.0)
     asyncio.run(runner.run_once())
     assert registry.get_sample_value("trading_broker_up", {"broker": "broker"}) == 0.0
-    assert runner.report()["checks"]["broker"]["kind"] == "broker_heartbeat"
+    assert runner.report().checks["broker"].kind == "broker_heartbeat"
 
 
 def test_system_metrics_exported_in_base_units_and_switchable_off():

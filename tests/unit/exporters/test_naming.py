@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from algowatch.exporters import metric_name, naming_problems, register_collectors
 from algowatch.exporters._scope_metrics import SCOPE_METRICS
+from algowatch.health import HealthReport
 from algowatch.monitor import (
     ExecutionFigures,
     Monitor,
@@ -77,7 +78,10 @@ def test_every_family_of_a_real_registry_follows_the_rules(
     )
     registry = CollectorRegistry()
     register_collectors(
-        registry, m, health=lambda: {"status": "healthy", "checks": {}}, audit=lambda: "ok"
+        registry,
+        m,
+        health=lambda: HealthReport(status="healthy", ts=0, configured_checks=0),
+        audit=lambda: "ok",
     )
     checked = 0
     for family in registry.collect():
@@ -131,7 +135,7 @@ def test_every_exported_metric_is_documented() -> None:
     register_collectors(
         registry,
         Monitor(),
-        health=lambda: {"status": "healthy", "checks": {}},
+        health=lambda: HealthReport(status="healthy", ts=0, configured_checks=0),
         audit=lambda: "ok",
         process=False,
     )

@@ -22,6 +22,7 @@ from algowatch.health import (
     RedisCheck,
 )
 from algowatch.monitor import LastSeen
+from algowatch.server._render import render_health
 from algowatch.settings import HealthCheckSettings, HealthSettings, load_settings
 from algowatch.testing import FakeClock
 
@@ -169,7 +170,7 @@ def test_report_answers_while_a_check_hangs():
 
     document, elapsed = asyncio.run(scenario())
     assert elapsed < 0.05
-    assert document["checks"]["stuck"]["status"] == "unknown"
+    assert document.checks["stuck"].status == "unknown"
 
 
 # ------------------------------------------------------------------ report
@@ -188,7 +189,7 @@ def test_report_document_in_full():
     )
     runner = HealthRunner(settings, clock=clock, last_seen=lambda: seen, audit_state=lambda: "ok")
     asyncio.run(runner.run_once())
-    assert runner.report() == {
+    assert render_health(runner.report()) == {
         "status": "unhealthy",
         "timestamp": "2025-01-02T14:30:00.000000000Z",
         "configured_checks": 2,
@@ -221,7 +222,7 @@ def test_report_says_plainly_when_no_check_is_configured():
     """No [[health.checks]]: the report counts 0 and its note says nothing is watched."""
     runner = HealthRunner(OFF, checks=[AuditCheck("audit", lambda: "ok")])
     asyncio.run(runner.run_once())
-    report = runner.report()
+    report = render_health(runner.report())
     assert report["status"] == "healthy"
     assert report["configured_checks"] == 0
     assert "no [[health.checks]] are configured" in report["note"]
@@ -233,20 +234,20 @@ def test_report_says_plainly_when_no_check_is_configured():
         ),
         audit_state=lambda: "ok",
     )
-    assert "note" not in configured.report()
+    assert "note" not in render_health(configured.report())
 
 
 def test_report_includes_system_metrics_unless_switched_off():
     """system_metrics=true adds a "system" section, false leaves it out."""
     on = HealthRunner(HealthSettings())
-    assert on.report()["system"] is None  # not sampled yet
+    assert render_health(on.report())["system"] is None  # not sampled yet
     asyncio.run(on.run_once())
-    system = on.report()["system"]
+    system = render_health(on.report())["system"]
     assert system["memory_total_bytes"] > 0
     assert system["sampled_at"].endswith("Z")
     off = HealthRunner(OFF)
     asyncio.run(off.run_once())
-    assert "system" not in off.report()
+    assert "system" not in render_health(off.report())
     assert off.system_metrics is None
 
 

@@ -189,3 +189,38 @@ def test_vwap_deviation_realized_spread_and_price_impact_at_the_horizon():
     # market data latency: 5 ms on the one mark that carried exchange_ts
     assert e["market_data_latency_ms"] == approx(5.0)
     assert m.counters().market_data_latency_seconds.counts[1] == 1  # 0.005 <= le 0.005
+
+
+def test_a_dropped_impact_measurement_leaves_the_next_one_measured_at_its_own_horizon():
+    """At most one fill waits (max_pending_impact=1): the second fill drops the first.
+
+    Hand-worked: mid 100.00 at both fills. The first fill's measurement (100.10, due 15:01:02)
+    is dropped; the mark at 15:01:10 (mid 100.30) is before the second's horizon (15:01:31), so
+    only the mark at 15:01:40 (mid 100.20) measures the second fill at 100.05:
+    realized spread (100.05 - 100.20) / 100 * 1e4 = -15 bps, price impact
+    (100.20 - 100.00) / 100 * 1e4 = 20 bps.
+    """
+    f = EventFactory(FakeClock("2025-01-02T15:00:00Z"))
+    m = Monitor(MonitorSettings(impact_horizon_seconds=60.0, max_pending_impact=1))
+    m.apply_many(
+        [
+            f.mark("X", 100.0, bid=99.95, ask=100.05, ts="2025-01-02T15:00:00Z"),
+            f.submitted("o1", "X", "buy", 10, ts="2025-01-02T15:00:01Z"),
+            f.filled("o1", 10, 100.10, ts="2025-01-02T15:00:02Z"),
+            f.submitted("o2", "X", "buy", 10, ts="2025-01-02T15:00:30Z"),
+            f.filled("o2", 10, 100.05, ts="2025-01-02T15:00:31Z"),
+            f.mark("X", 100.3, bid=100.25, ask=100.35, ts="2025-01-02T15:01:10Z"),
+        ]
+    )
+    e = render_snapshot(m.figures())["execution"]
+    assert e["realized_spread_bps"] is None
+    assert e["price_impact_bps"] is None
+    m.apply(f.mark("X", 100.2, bid=100.15, ask=100.25, ts="2025-01-02T15:01:40Z"))
+    e = render_snapshot(m.figures())["execution"]
+    assert e["realized_spread_bps"] == pytest.approx(-15.0)
+    assert e["price_impact_bps"] == pytest.approx(20.0)
+    # (the first mark came before any order named X)
+    assert dict(m.figures().anomalies) == {
+        "impact_measurement_dropped": 1,
+        "mark_unknown_symbol": 1,
+    }
