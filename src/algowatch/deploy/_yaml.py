@@ -21,10 +21,17 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+# Unicode line breaks other than \n: PyYAML writes them raw inside plain, single-quoted and
+# literal scalars (allow_unicode), where a reader folds them; double quotes escape them
+_UNICODE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     # PyYAML keeps the literal style only where it can represent the text exactly
     # (its analyzer falls back to quoting otherwise)
-    style = "|" if "\n" in value else None
+    style: str | None = "|" if "\n" in value else None
+    if not _UNICODE_BREAKS.isdisjoint(value):
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

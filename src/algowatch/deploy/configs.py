@@ -39,18 +39,34 @@ def _wait(seconds: float) -> str:
 def prometheus_config(settings: AlertSettings) -> dict[str, Any]:
     """Return ``prometheus.yml`` for ``settings``.
 
+    With ``[[alerts.replicas]]``, the trading job scrapes every replica with the labels
+    ``replica`` and ``shard``, and ``alert_relabel_configs`` drop ``replica`` and
+    ``instance`` from the alerts sent, so the replicas' identical alerts reach
+    Alertmanager as one.
+
+    .. versionchanged:: 0.2.0
+       ``[[alerts.replicas]]``.
+
     .. versionadded:: 0.1.0
     """
     default = settings.default_scrape_interval_seconds
+    alerting: dict[str, Any] = {
+        "alertmanagers": [{"static_configs": [{"targets": [settings.alertmanager_target]}]}]
+    }
+    if settings.replicas:
+        # the replicas of a fleet fire the same alerts: without the labels that tell them
+        # apart, Alertmanager sees one alert (one notification) however many replicas fire
+        alerting = {
+            "alert_relabel_configs": [{"action": "labeldrop", "regex": "replica|instance"}],
+            **alerting,
+        }
     return {
         "global": {
             "scrape_interval": duration(default),
             "scrape_timeout": duration(_scrape_timeout(default)),
             "evaluation_interval": duration(settings.evaluation_interval_seconds),
         },
-        "alerting": {
-            "alertmanagers": [{"static_configs": [{"targets": [settings.alertmanager_target]}]}]
-        },
+        "alerting": alerting,
         "rule_files": [RULES_FILE],
         "scrape_configs": [
             {
@@ -58,7 +74,7 @@ def prometheus_config(settings: AlertSettings) -> dict[str, Any]:
                 "scrape_interval": duration(settings.scrape_interval_seconds),
                 "scrape_timeout": duration(_scrape_timeout(settings.scrape_interval_seconds)),
                 "metrics_path": "/metrics",
-                "static_configs": [{"targets": [settings.target]}],
+                "static_configs": _trading_targets(settings),
             },
             {
                 "job_name": "prometheus",
@@ -78,6 +94,15 @@ def prometheus_config(settings: AlertSettings) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _trading_targets(settings: AlertSettings) -> list[dict[str, Any]]:
+    if not settings.replicas:
+        return [{"targets": [settings.target]}]
+    return [
+        {"targets": [replica.target], "labels": {"replica": replica.label, "shard": replica.shard}}
+        for replica in settings.replicas
+    ]
 
 
 _SLACK_TITLE = "{{ .Status | toUpper }}: {{ .CommonLabels.alertname }} ({{ .CommonLabels.job }})"

@@ -371,6 +371,42 @@ def _meta(s: AlertSettings) -> list[dict[str, Any]]:
     ]
 
 
+def _for_text(seconds: float) -> str:
+    return f" for {duration(seconds)}" if seconds else ""
+
+
+def _fleet(s: AlertSettings) -> list[dict[str, Any]]:
+    job = f'job="{s.job}"'
+    return [
+        _alert(
+            s,
+            "NatsConsumerLagging",
+            f"algowatch_nats_consumer_lag_events{{{job}}} > {s.nats_lag_events}",
+            severity="warning",
+            for_seconds=s.nats_lag_for_seconds,
+            summary="A replica is behind its NATS stream",
+            description=(
+                "Consumer {{ $labels.consumer }} of stream {{ $labels.stream }} is "
+                "{{ $value }} events behind (more than "
+                f"{s.nats_lag_events}{_for_text(s.nats_lag_for_seconds)}); its figures "
+                "are late and /ready answers 503 past sources.nats.ready_max_lag_events."
+            ),
+        ),
+        _alert(
+            s,
+            "NatsSourceDisconnected",
+            f"algowatch_nats_connected{{{job}}} == 0",
+            severity="warning",
+            for_seconds=60,
+            summary="A replica lost its NATS connection",
+            description=(
+                "Consumer {{ $labels.consumer }} of stream {{ $labels.stream }} has not "
+                "reached any NATS server for a minute; it applies nothing new meanwhile."
+            ),
+        ),
+    ]
+
+
 def alert_rules(settings: AlertSettings, risk: RiskSettings | None = None) -> dict[str, Any]:
     """Return the rule file (``groups``) for ``settings`` and the ``[risk]`` limits.
 
@@ -379,7 +415,8 @@ def alert_rules(settings: AlertSettings, risk: RiskSettings | None = None) -> di
     state (``trading_risk_limit_level``, ``trading_risk_kill_switch_engaged``); with
     ``risk.enabled = false`` they compare the raw gauges with the same ``[risk]``
     thresholds. The rejection-rate rule takes its threshold, volume guard and
-    window from ``[risk]`` as well.
+    window from ``[risk]`` as well. With ``[[alerts.replicas]]`` (a fleet) the group
+    ``algowatch-fleet`` adds ``NatsConsumerLagging`` and ``NatsSourceDisconnected``.
 
     .. versionchanged:: 0.2.0
        Takes ``risk``: the limits come from ``[risk]``, not from ``[alerts]``.
@@ -399,6 +436,7 @@ def alert_rules(settings: AlertSettings, risk: RiskSettings | None = None) -> di
             {"name": "algowatch-process", "rules": _process(settings)},
             {"name": "algowatch-meta", "rules": _meta(settings)},
         ]
+        + ([{"name": "algowatch-fleet", "rules": _fleet(settings)}] if settings.replicas else [])
     }
 
 

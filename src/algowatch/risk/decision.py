@@ -40,15 +40,17 @@ import dataclasses
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
-from algowatch.monitor import ScopeFigures
+from algowatch.health import HealthReport
+from algowatch.monitor import ExecutionFigures, TradingFigures
 from algowatch.settings import RiskSettings
 
 __all__ = [
     "LEVELS",
     "LIMITS",
     "STATE_LIMITS",
+    "GuardFigures",
     "Level",
     "LimitStatus",
     "RiskAlert",
@@ -76,7 +78,6 @@ STATE_LIMITS: Final[tuple[str, ...]] = ("max_drawdown", "daily_loss")
 _NS: Final = 1_000_000_000
 # a value equal to a threshold reaches it, whatever the float rounding of fraction x limit
 _TOLERANCE: Final = 1.0 - 1e-12
-_UP_STATUSES: Final = frozenset({"connected", "degraded", "unknown"})
 
 
 def level_rank(level: str) -> int:
@@ -90,6 +91,27 @@ def level_rank(level: str) -> int:
     return LEVELS.index(level)  # type: ignore[arg-type,unused-ignore]
 
 
+class GuardFigures(Protocol):
+    """The portfolio's figures the guard reads: ``Monitor.figures().portfolio`` has them.
+
+    Any object with these two attributes will do, e.g. one built from
+    ``Monitor.trading_figures()`` and ``Monitor.execution_figures()``, which skip the
+    figures the guard never reads (signal windows, other scopes).
+
+    .. versionadded:: 0.2.0
+    """
+
+    @property
+    def trading(self) -> TradingFigures:
+        """The trading figures (drawdown, daily P&L, exposures)."""
+        ...
+
+    @property
+    def execution(self) -> ExecutionFigures:
+        """The execution figures (orders submitted and rejected)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RiskInputs:
     """What the guard sees at one evaluation.
@@ -101,8 +123,12 @@ class RiskInputs:
     figures
         The portfolio's figures (``Monitor.figures().portfolio``: ``trading`` and
         ``execution`` are read), or ``None`` when there is no engine to judge.
+    trading
+        The portfolio's trading figures alone (``Monitor.trading_figures()``), read by the
+        state limits when ``figures`` is ``None``.
     health
-        The ``/health`` report, or ``None`` when no health runner is wired.
+        The health report (``HealthRunner.report()``), or ``None`` when no health
+        runner is wired.
     heartbeats
         Component -> UNIX ns of its last ``heartbeat`` event.
     last_order_ts
@@ -110,8 +136,9 @@ class RiskInputs:
     """
 
     now_ns: int
-    figures: ScopeFigures | None = None
-    health: Mapping[str, Any] | None = None
+    figures: GuardFigures | None = None
+    trading: TradingFigures | None = None
+    health: HealthReport | None = None
     heartbeats: Mapping[str, int] = field(default_factory=dict)
     last_order_ts: int | None = None
 
@@ -245,15 +272,8 @@ def _rejection_rate(samples: tuple[tuple[int, float, float], ...], s: RiskSettin
 
 
 def _broker_down(inputs: RiskInputs, s: RiskSettings) -> bool:
-    checks = (inputs.health or {}).get("checks")
-    if isinstance(checks, Mapping):
-        for check in checks.values():
-            if (
-                isinstance(check, Mapping)
-                and str(check.get("kind", "")).startswith("broker")
-                and check.get("status") not in _UP_STATUSES
-            ):
-                return True
+    if inputs.health is not None and inputs.health.broker_down:
+        return True
     last = inputs.heartbeats.get(s.broker_component)
     return last is not None and inputs.now_ns - last > s.heartbeat_timeout_seconds * _NS
 
@@ -264,7 +284,7 @@ def _age_seconds(now: int, ts: int | None) -> float | None:
 
 def _observe(state: RiskState, inputs: RiskInputs, s: RiskSettings) -> dict[str, LimitStatus]:
     now = inputs.now_ns
-    trading = inputs.figures.trading if inputs.figures is not None else None
+    trading = inputs.figures.trading if inputs.figures is not None else inputs.trading
     prev = {name: state.limits.get(name, LimitStatus()) for name in LIMITS}
     out: dict[str, LimitStatus] = {}
 

@@ -41,10 +41,12 @@ import structlog
 
 from algowatch import events as ev
 from algowatch.clock import Clock, SystemClock
+from algowatch.health import HealthReport
 from algowatch.logging import log_kill_switch, log_risk_alert
-from algowatch.monitor import ScopeFigures
+from algowatch.monitor import TradingFigures
 from algowatch.risk.decision import (
     STATE_LIMITS,
+    GuardFigures,
     Level,
     RiskAlert,
     RiskInputs,
@@ -85,6 +87,7 @@ def _limits_dict(settings: RiskSettings) -> dict[str, Any]:
         "daily_loss_limit": settings.daily_loss_limit,
         "max_rejection_rate": settings.max_rejection_rate,
         "min_orders_for_rejection_rate": settings.min_orders_for_rejection_rate,
+        "rejection_window_seconds": settings.rejection_window_seconds,
         "heartbeat_timeout_seconds": settings.heartbeat_timeout_seconds,
         "no_trading_timeout_seconds": settings.no_trading_timeout_seconds,
         "warn_fraction": settings.warn_fraction,
@@ -112,11 +115,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def _risk_state(figures: ScopeFigures | None) -> dict[str, float | int | None]:
+def _risk_state(t: TradingFigures | None) -> dict[str, float | int | None]:
     # what the audit record keeps of the portfolio (the snapshot's names, null if undefined)
-    if figures is None:
+    if t is None:
         return dict.fromkeys(_RISK_STATE_KEYS)
-    t = figures.trading
 
     def defined(value: float) -> float | None:
         return value if math.isfinite(value) else None
@@ -220,7 +222,7 @@ class RiskGuard:
         self.alert_counts: Counter[tuple[str, str]] = Counter()
         self.hook_failures = 0
         self.checks = 0
-        self.last_health: Mapping[str, Any] | None = None
+        self.last_health: HealthReport | None = None
         self.state = RiskState()
         self._load()
 
@@ -272,9 +274,9 @@ class RiskGuard:
 
     def check(
         self,
-        figures: ScopeFigures | None,
+        figures: GuardFigures | None,
         *,
-        health: Mapping[str, Any] | None = None,
+        health: HealthReport | None = None,
         heartbeats: Mapping[str, int] | None = None,
         last_order_ts: int | None = None,
     ) -> list[RiskAlert]:
@@ -300,14 +302,16 @@ class RiskGuard:
             self.state, alerts = evaluate(previous, inputs, self.settings)
             self.checks += 1
             self.last_health = health
-            self._apply(alerts, previous, figures)
+            self._apply(alerts, previous, None if figures is None else figures.trading)
         return alerts
 
-    def check_limits(self, figures: ScopeFigures) -> list[RiskAlert]:
+    def check_limits(self, trading: TradingFigures) -> list[RiskAlert]:
         """Evaluate the limits that read only the figures, right after an event is applied.
 
         The event-driven half of the guard: :data:`~algowatch.risk.STATE_LIMITS`
-        (drawdown, daily loss) are judged against ``figures``; the time-based limits
+        (drawdown, daily loss) are judged against the portfolio's ``trading`` figures
+        (:meth:`Monitor.trading_figures <algowatch.monitor.Monitor.trading_figures>`,
+        cheap to read after every applied group); the time-based limits
         (heartbeat, not trading, broker down, the rejection rate's window) keep their
         status until the next :meth:`check`. Effects as for :meth:`check`; webhooks are
         posted from the worker thread, so the caller waits only for the audit record
@@ -319,23 +323,24 @@ class RiskGuard:
         >>> from algowatch.monitor import Monitor
         >>> from algowatch.testing import FakeClock
         >>> guard = RiskGuard(RiskSettings(max_drawdown=0.1), clock=FakeClock(), log=print)
-        >>> portfolio = Monitor().figures().portfolio
-        >>> trading = dataclasses.replace(portfolio.trading, current_drawdown=0.2)
-        >>> [a.limit for a in guard.check_limits(dataclasses.replace(portfolio, trading=trading))]
+        >>> trading = dataclasses.replace(Monitor().trading_figures(), current_drawdown=0.2)
+        >>> [a.limit for a in guard.check_limits(trading)]
         ... # doctest: +ELLIPSIS
         RiskAlert(...)
         ['max_drawdown']
 
         .. versionadded:: 0.2.0
+        .. versionchanged:: 0.2.0
+           Takes the trading figures alone instead of the portfolio's scope figures.
         """
         if not self.settings.enabled:
             return []
-        inputs = RiskInputs(now_ns=self.clock.time_ns(), figures=figures)
+        inputs = RiskInputs(now_ns=self.clock.time_ns(), trading=trading)
         with self._lock:
             previous = self.state
             self.state, alerts = evaluate(previous, inputs, self.settings, only=STATE_LIMITS)
             self.checks += 1
-            self._apply(alerts, previous, figures)
+            self._apply(alerts, previous, trading)
         return alerts
 
     def reset(self, *, by: str, reason: str) -> RiskAlert:
@@ -361,7 +366,7 @@ class RiskGuard:
         self,
         alerts: Sequence[RiskAlert],
         previous: RiskState,
-        figures: ScopeFigures | None,
+        trading: TradingFigures | None,
         *,
         audited: bool = False,
     ) -> None:
@@ -376,7 +381,7 @@ class RiskGuard:
         if not audited and self.audit is not None:
             try:
                 for alert in alerts:
-                    self._audit(alert, previous_level, figures)
+                    self._audit(alert, previous_level, trading)
             except BaseException:
                 self.state = previous
                 raise
@@ -395,7 +400,9 @@ class RiskGuard:
             self._publish(alert)
             self._call_hooks(alert)
 
-    def _audit(self, alert: RiskAlert, previous_level: Level, figures: ScopeFigures | None) -> None:
+    def _audit(
+        self, alert: RiskAlert, previous_level: Level, trading: TradingFigures | None
+    ) -> None:
         assert self.audit is not None
         engaged = alert.guard_level == "flatten" and previous_level != "flatten"
         self.audit.append(
@@ -410,7 +417,7 @@ class RiskGuard:
             observed=alert.value,
             threshold=alert.threshold,
             limits_in_force=_limits_dict(self.settings),
-            risk_state=_risk_state(figures),
+            risk_state=_risk_state(trading),
         )
 
     def _publish(self, alert: RiskAlert) -> None:
@@ -446,10 +453,14 @@ class RiskGuard:
             _log.error("risk_hook_failed", hook=repr(hook), error=repr(exc))
 
     def report(self) -> dict[str, Any]:
-        """Return the JSON document served at ``GET /api/v1/risk``.
+        """Return the guard's part of the JSON document served at ``GET /api/v1/risk``.
 
-        ``health`` is the health report the last evaluation judged (``None`` when the
-        guard is not given one), so a dashboard reads both with one 200 response.
+        The route adds ``health``, the health report the last evaluation judged
+        (:attr:`last_health`, ``null`` when the guard is not given one), so a dashboard
+        reads both with one 200 response.
+
+        .. versionchanged:: 0.2.0
+           ``health`` is added by the route, rendered from the typed :attr:`last_health`.
         """
         with self._lock:
             state = self.state
@@ -468,7 +479,6 @@ class RiskGuard:
                 "alerts_total": sum(self.alert_counts.values()),
                 "hook_failures": self.hook_failures,
                 "checks": self.checks,
-                "health": self.last_health,
             }
 
     def close(self) -> None:

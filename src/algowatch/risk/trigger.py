@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import structlog
 
-from algowatch.monitor import ScopeFigures
+from algowatch.monitor import TradingFigures
 from algowatch.risk.guard import RiskGuard
 
 __all__ = ["LimitTrigger"]
@@ -35,7 +35,8 @@ class LimitTrigger:
     guard
         The guard to evaluate.
     figures
-        Returns the portfolio's figures; called on the event loop.
+        Returns the portfolio's trading figures (``Monitor.trading_figures``); called on
+        the event loop, after every applied group, so it must be cheap.
 
     Examples
     --------
@@ -43,7 +44,7 @@ class LimitTrigger:
     >>> from algowatch.monitor import Monitor
     >>> from algowatch.testing import FakeClock
     >>> guard = RiskGuard(clock=FakeClock(), log=print)
-    >>> trigger = LimitTrigger(guard, lambda: Monitor().figures().portfolio)
+    >>> trigger = LimitTrigger(guard, Monitor().trading_figures)
     >>> async def main() -> int:
     ...     for _ in range(5):
     ...         trigger.notify()
@@ -53,7 +54,7 @@ class LimitTrigger:
     True
     """
 
-    def __init__(self, guard: RiskGuard, figures: Callable[[], ScopeFigures]) -> None:
+    def __init__(self, guard: RiskGuard, figures: Callable[[], TradingFigures]) -> None:
         self.guard = guard
         self._figures = figures
         self._dirty = False

@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 
 from algowatch.deploy import dashboard, dashboard_queries, write_rendered
 from algowatch.exporters import metrics_endpoint, register_collectors
+from algowatch.health import CheckResult, HealthReport
 from algowatch.monitor import Monitor
-from algowatch.settings import AlertSettings, ReceiverSettings, RiskSettings
+from algowatch.settings import AlertSettings, ReceiverSettings, ReplicaSettings, RiskSettings
 from algowatch.testing import EventFactory, FakeClock
 
 pytestmark = [
@@ -44,6 +45,15 @@ CUSTOM = AlertSettings(
     ),
 )
 CUSTOM_RISK = RiskSettings(enabled=False, max_drawdown=0.08)
+# a fleet: two replicas of one shard and one of another, the NATS lag rules
+FLEET = AlertSettings(
+    replicas=(
+        ReplicaSettings(target="monitor-a:8000", shard="acct-1"),
+        ReplicaSettings(target="monitor-b:8000", shard="acct-1"),
+        ReplicaSettings(target="monitor-c:8000", name="c", shard="acct-2"),
+    ),
+    nats_lag_for_seconds=0,
+)
 
 
 def _run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> str:
@@ -54,7 +64,10 @@ def _run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.fixture(params=[(AlertSettings(), None), (CUSTOM, CUSTOM_RISK)], ids=["defaults", "custom"])
+@pytest.fixture(
+    params=[(AlertSettings(), None), (CUSTOM, CUSTOM_RISK), (FLEET, None)],
+    ids=["defaults", "custom", "fleet"],
+)
 def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A folder holding the render of the parametrized settings."""
     write_rendered(tmp_path, *request.param)
@@ -148,10 +161,12 @@ def test_promtool_check_metrics_on_a_real_scrape() -> None:
     register_collectors(
         registry,
         m,
-        health=lambda: {
-            "status": "healthy",
-            "checks": {"b": {"kind": "broker_http", "status": "connected", "latency_seconds": 0.1}},
-        },
+        health=lambda: HealthReport(
+            status="healthy",
+            ts=0,
+            configured_checks=1,
+            checks={"b": CheckResult("b", "broker_http", True, "connected", 0.1, 0)},
+        ),
         audit=lambda: "ok",
         audit_verify=lambda: "ok",
     )

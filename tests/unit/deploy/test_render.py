@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from algowatch.cli import cli, main
@@ -141,6 +141,9 @@ def test_dashboard_file_is_the_bare_model() -> None:
         max_leaves=20,
     )
 )
+# Unicode line breaks (NEL, LS, PS) that PyYAML writes raw unless double-quoted
+@example("\x85")
+@example("a\nb\u2028c")
 def test_dump_yaml_round_trips_through_a_yaml_parser(value: Any) -> None:
     """Whatever the artefacts hold, PyYAML reads back exactly what was written."""
     document = {"root": value}

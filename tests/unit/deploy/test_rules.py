@@ -22,6 +22,7 @@ from algowatch.exporters import (
     metrics_endpoint,
     register_collectors,
 )
+from algowatch.health import CheckResult, HealthReport
 from algowatch.journal import JournalState
 from algowatch.monitor import Monitor
 from algowatch.risk import RiskGuard
@@ -53,12 +54,8 @@ def real_scrape_names() -> set[str]:
             f.error("timeout", "broker"),
         ]
     )
-    report = {
-        "status": "healthy",
-        "checks": {
-            "broker": {"kind": "broker_http", "status": "connected", "latency_seconds": 0.1}
-        },
-    }
+    broker = CheckResult("broker", "broker_http", True, "connected", 0.1, 0)
+    report = HealthReport(status="healthy", ts=0, configured_checks=1, checks={"broker": broker})
     registry = CollectorRegistry()
     register_collectors(registry, m, health=lambda: report, audit=lambda: "ok")
     registry.register(JournalCollector(lambda: JournalState(up=True)))

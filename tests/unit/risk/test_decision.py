@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from algowatch.health import CheckResult, CheckStatus, HealthReport
 from algowatch.monitor import Monitor, ScopeFigures
 from algowatch.risk import STATE_LIMITS, RiskInputs, RiskState, evaluate, level_rank, reset
 from algowatch.settings import RiskSettings
@@ -15,6 +16,12 @@ NS = 10**9
 # max_drawdown 0.20: warn at 0.15 (0.75 x), stop entries at 0.18 (0.9 x), flatten at 0.20;
 # hysteresis 0.2: warn clears below 0.12, stop_entries below 0.144.
 S = RiskSettings(max_drawdown=0.20, daily_loss_limit=1000.0, recovery_seconds=30.0)
+
+
+def _health(name: str, kind: str, status: CheckStatus) -> HealthReport:
+    """A health report holding one check's result."""
+    result = CheckResult(name, kind, True, status, 0.01, 0)
+    return HealthReport(status="healthy", ts=0, configured_checks=1, checks={name: result})
 
 
 EMPTY = Monitor().figures().portfolio
@@ -143,8 +150,8 @@ def test_rejection_rate_is_measured_over_the_window() -> None:
 
 def test_broker_down_from_health_check_clears_after_recovery_period() -> None:
     """A disconnected broker check stops entries; it clears 30 s after it reconnects."""
-    down = {"checks": {"paper": {"kind": "broker", "status": "disconnected"}}}
-    up = {"checks": {"paper": {"kind": "broker", "status": "connected"}}}
+    down = _health("paper", "broker", "disconnected")
+    up = _health("paper", "broker", "connected")
     state, alerts = evaluate(RiskState(), RiskInputs(now_ns=0, health=down), S)
     assert state.level == "stop_entries"
     assert alerts[0].limit == "broker_down"
@@ -197,7 +204,7 @@ def test_level_rank_orders_levels() -> None:
 def test_heartbeat_checks_are_judged_by_the_guard_itself() -> None:
     """A heartbeat-kind check (even one called "broker") is not a broker connectivity probe:
     the guard judges the broker's heartbeats from their timestamps instead."""
-    down = {"checks": {"broker": {"kind": "heartbeat", "status": "disconnected"}}}
+    down = _health("broker", "heartbeat", "disconnected")
     beats = {"broker": 0, "engine": 0}
     inputs = RiskInputs(now_ns=NS, health=down, heartbeats=beats)
     state, _ = evaluate(RiskState(), inputs, S)
@@ -249,7 +256,7 @@ def test_reset_clears_levels_that_are_not_latched() -> None:
 def test_evaluating_only_the_state_limits_keeps_the_others_and_the_samples() -> None:
     """only=STATE_LIMITS judges drawdown and daily loss; a broker stop and the rejection
     rate's samples stay exactly as the last full evaluation left them."""
-    down = {"checks": {"paper": {"kind": "broker", "status": "disconnected"}}}
+    down = _health("paper", "broker", "disconnected")
     state, _ = evaluate(
         RiskState(), RiskInputs(now_ns=0, health=down, figures=_snap(orders_submitted=5)), S
     )

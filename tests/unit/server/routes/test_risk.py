@@ -131,3 +131,16 @@ def test_reset_body_over_16_kib_gets_413(latched: TestClient) -> None:
     assert answer.status_code == 413
     assert answer.json() == {"detail": "the body is larger than the limit of 16384 bytes"}
     assert _level(latched) == ("flatten", True)
+
+
+def test_report_carries_the_health_report_the_guard_judged(latched: TestClient) -> None:
+    """``health`` is null before an evaluation with a health report, then the /health body."""
+    assert latched.get("/api/v1/risk", headers=AUTH).json()["health"] is None
+    app: Any = latched.app
+    runner = app.state.service.health
+    app.state.risk_guard.check(_snap(0.3), health=runner.report())
+    judged = latched.get("/api/v1/risk", headers=AUTH).json()["health"]
+    served = latched.get("/health").json()
+    # the same document as /health (the timestamps are the fake clock's, so equal too)
+    assert judged == served
+    assert set(judged["checks"]) == {"journal"}
