@@ -4,8 +4,8 @@ Build it with :func:`create_app` and run it with any ASGI server, or use
 ``algowatch serve``. :class:`ServerThread` runs it on a free loopback port for
 tests, and :class:`InProcessMonitor` runs the whole service inside a
 single-process bot (the bot still sends its events through the SDK).
-:func:`render_snapshot`, :func:`render_positions`,
-:func:`render_trades` and :func:`render_orders` turn the engine's typed figures
+:func:`render_snapshot`, :func:`render_positions`, :func:`render_trades`,
+:func:`render_orders` and :func:`render_fills` turn the engine's typed figures
 (:meth:`algowatch.monitor.Monitor.figures` and friends) into the read API's JSON
 documents.
 
@@ -18,6 +18,7 @@ from algowatch.server._app import STATIC_DIR, create_app
 from algowatch.server._auth import check_bind, is_loopback
 from algowatch.server._in_process import InProcessMonitor
 from algowatch.server._render import (
+    render_fills,
     render_orders,
     render_positions,
     render_snapshot,
@@ -32,6 +33,7 @@ __all__ = [
     "check_bind",
     "create_app",
     "is_loopback",
+    "render_fills",
     "render_orders",
     "render_positions",
     "render_snapshot",

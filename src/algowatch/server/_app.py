@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from algowatch import __version__
@@ -25,14 +26,18 @@ from algowatch.monitor import Monitor
 from algowatch.server import _ingest, routes
 from algowatch.server._auth import check_bind, protected
 from algowatch.server._metrics import HttpCollector, IngestCollector
+from algowatch.server._nats_metrics import NatsCollector
 from algowatch.server._responses import problem
 from algowatch.server._service import Service
 from algowatch.server._web import HttpStats, WebGuard
 from algowatch.settings import Settings
 
-__all__ = ["STATIC_DIR", "create_app"]
+__all__ = ["DOCS_ASSETS_URL", "STATIC_DIR", "create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
+# where /docs (Swagger UI) and /redoc find their scripts: fastapi-offline's copies, served
+# by the app itself, so the pages work without a network (no CDN)
+DOCS_ASSETS_URL = "/docs-assets"
 
 _NO_DASHBOARD = (
     "<!doctype html><title>algowatch</title><h1>algowatch</h1>"
@@ -100,17 +105,19 @@ def create_app(
     clock = clock or SystemClock()
     monitor = monitor if monitor is not None else Monitor(settings.monitor, clock=clock)
     service = Service(settings, clock=clock, monitor=monitor, risk_loop=risk_loop)
-    app = FastAPI(
+    app = FastAPIOffline(
         title="algowatch",
         version=__version__,
         summary="Monitoring for algorithmic trading systems",
         lifespan=_lifespan,
+        static_url=DOCS_ASSETS_URL,
     )
     app.state.service = service
     app.state.risk_guard = service.risk_guard
     app.state.http_stats = http_stats = HttpStats()
     app.include_router(_ingest.router)
     app.include_router(routes.read_router)
+    app.include_router(routes.report_router)
     app.include_router(routes.freqtrade_router())
     app.include_router(routes.health_router(service.health))
     if service.risk_guard is not None:
@@ -126,6 +133,8 @@ def create_app(
     registry.register(IngestCollector(service))
     registry.register(JournalCollector(service.journal_state))
     registry.register(HttpCollector(http_stats))
+    if service.nats is not None:
+        registry.register(NatsCollector(service.nats))
     if settings.health.system_metrics:
         registry.register(SystemCollector(service.health))
     if service.risk_guard is not None:

@@ -7,6 +7,7 @@ from typing import Any, Self
 
 import httpx
 
+from algowatch._datalock import DataLock, lock_data_folder
 from algowatch.client import Client, ClientClosedError
 from algowatch.clock import Clock
 from algowatch.monitor import Monitor
@@ -62,6 +63,7 @@ class InProcessMonitor:
         self._port = port
         self.monitor = Monitor(self.settings.monitor, clock=clock)
         self._server: ServerThread | None = None
+        self._lock: DataLock | None = None
 
     @property
     def url(self) -> str:
@@ -72,10 +74,26 @@ class InProcessMonitor:
         return self._server.url
 
     def start(self) -> Self:
-        """Open the journal, replay it, and start serving; return self."""
-        app = create_app(self.settings, clock=self._clock, monitor=self.monitor)
-        self._server = ServerThread(app, host=self.settings.server.host, port=self._port)
-        self._server.start()
+        """Open the journal, replay it, and start serving; return self.
+
+        Raises
+        ------
+        DataFolderInUseError
+            When another live process (an ``algowatch serve``, another bot) uses
+            ``settings.data_dir``.
+        """
+        lock = lock_data_folder(
+            self.settings.data_path, hint="stop it or give this bot another data_dir"
+        )
+        try:
+            app = create_app(self.settings, clock=self._clock, monitor=self.monitor)
+            server = ServerThread(app, host=self.settings.server.host, port=self._port)
+            server.start()
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
+        self._server = server
         return self
 
     def client(self, **options: Any) -> Client:
@@ -110,6 +128,9 @@ class InProcessMonitor:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from algowatch.events import format_timestamp
+from algowatch.health import HealthReport
 from algowatch.monitor import (
     ExecutionFigures,
+    FillFigures,
     MonitorFigures,
     OrderFigures,
     PositionFigures,
@@ -26,7 +28,14 @@ from algowatch.monitor import (
     TradingFigures,
 )
 
-__all__ = ["render_orders", "render_positions", "render_snapshot", "render_trades"]
+__all__ = [
+    "render_fills",
+    "render_health",
+    "render_orders",
+    "render_positions",
+    "render_snapshot",
+    "render_trades",
+]
 
 _MS = 1e3
 
@@ -217,6 +226,29 @@ def render_orders(orders: Iterable[OrderFigures]) -> list[dict[str, Any]]:
     ]
 
 
+def render_fills(fills: Iterable[FillFigures]) -> list[dict[str, Any]]:
+    """Return the ``/api/v1/fills`` rows of ``fills``.
+
+    .. versionadded:: 0.3.0
+    """
+    return [
+        {
+            "fill_id": f.fill_id,
+            "order_id": f.order_id,
+            "symbol": f.symbol,
+            "side": f.side,
+            "quantity": _n(f.quantity),
+            "price": _n(f.price),
+            "fee": _n(f.fee),
+            "liquidity": f.liquidity,
+            "strategy": f.strategy,
+            "account": f.account,
+            "time": format_timestamp(f.ts),
+        }
+        for f in fills
+    ]
+
+
 def render_snapshot(figures: MonitorFigures) -> dict[str, Any]:
     """Return the snapshot document (``docs/snapshot.md``) of ``figures``.
 
@@ -249,3 +281,24 @@ def render_snapshot(figures: MonitorFigures) -> dict[str, Any]:
         "equity_curve": [[format_timestamp(ts), _n(equity)] for ts, equity in figures.equity_curve],
         "anomalies": dict(figures.anomalies),
     }
+
+
+def render_health(report: HealthReport) -> dict[str, Any]:
+    """Return the ``/health`` document of ``report`` (``docs/health.md``).
+
+    ``status``, ``timestamp``, ``configured_checks`` and ``checks`` always; ``note``
+    when no check is configured; ``system`` (``null`` before the first sample) when
+    host metrics are on.
+    """
+    document: dict[str, Any] = {
+        "status": report.status,
+        "timestamp": format_timestamp(report.ts),
+        "configured_checks": report.configured_checks,
+        "checks": {name: result.to_dict() for name, result in report.checks.items()},
+    }
+    if report.note is not None:
+        document["note"] = report.note
+    if report.system_metrics:
+        system = report.system
+        document["system"] = None if system is None else system.to_dict()
+    return document

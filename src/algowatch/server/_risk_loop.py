@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,11 +27,19 @@ from algowatch.clock import Clock
 from algowatch.errors import AuditError
 from algowatch.events import Event
 from algowatch.health import HealthRunner
-from algowatch.monitor import Monitor
+from algowatch.monitor import ExecutionFigures, Monitor, TradingFigures
 from algowatch.risk import STATE_FILE, LimitTrigger, RiskAlert, RiskGuard
 from algowatch.settings import Settings
 
 __all__ = ["RiskLoop"]
+
+
+@dataclass(frozen=True, slots=True)
+class _PortfolioFigures:
+    # what the guard reads of the portfolio (a GuardFigures)
+    trading: TradingFigures
+    execution: ExecutionFigures
+
 
 _log = logging.getLogger("algowatch.server")
 
@@ -120,7 +129,7 @@ class RiskLoop:
         self._task: asyncio.Task[None] | None = None
         self.trigger: LimitTrigger | None = None
         if periodic:
-            self.trigger = LimitTrigger(self.guard, lambda: monitor.figures().portfolio)
+            self.trigger = LimitTrigger(self.guard, monitor.trading_figures)
 
     def notify(self) -> None:
         """Judge the state limits on fresh figures soon (call on the loop after applied events)."""
@@ -141,7 +150,10 @@ class RiskLoop:
         read there (so between two applied events); the guard's effects (audit,
         state file, hooks) run on a worker thread.
         """
-        figures = self._monitor.figures().portfolio
+        # the two figures the guard reads, not the whole state (no signal windows)
+        figures = _PortfolioFigures(
+            self._monitor.trading_figures(), self._monitor.execution_figures()
+        )
         seen = self._monitor.last_seen()
         health = self._health.report()
         return await run_in_threadpool(

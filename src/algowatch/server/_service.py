@@ -10,6 +10,7 @@ from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 
+from algowatch._datalock import DataLock, lock_data_folder
 from algowatch.audit import AuditWriter
 from algowatch.clock import Clock
 from algowatch.errors import ServiceUnavailableError
@@ -18,7 +19,8 @@ from algowatch.health import HealthRunner, JournalCheck
 from algowatch.journal import Journal, JournalState, open_journal
 from algowatch.monitor import Monitor
 from algowatch.risk import RiskGuard
-from algowatch.server._hummingbot import build_sources
+from algowatch.server._hummingbot import HummingbotSource, build_sources
+from algowatch.server._nats import NatsSource, build_nats_sources
 from algowatch.server._pipeline import IngestPipeline, IngestResult, apply_event
 from algowatch.server._publish import PublishBridge
 from algowatch.server._render import render_snapshot
@@ -29,6 +31,12 @@ from algowatch.settings import Settings
 __all__ = ["Service"]
 
 _log = logging.getLogger("algowatch.server")
+
+
+def _replica_output(event: Event) -> None:
+    # a replica of a NATS stream journals and applies only the stream: what it derives
+    # itself (the guard's alerts) is output (audit trail, log, metrics), or replicas differ
+    _log.debug("risk event %s not journaled: this service is a replica of a NATS stream", event)
 
 
 class Service:
@@ -49,7 +57,19 @@ class Service:
         self.clock = clock
         self.monitor = monitor
         self.audit: AuditWriter | None = None
-        self.sources = build_sources(settings, submit=self.submit, count=self.count, clock=clock)
+        self.nats: NatsSource | None = None
+        self.sources: list[HummingbotSource | NatsSource] = [
+            *build_sources(settings, submit=self.submit, count=self.count, clock=clock)
+        ]
+        for nats in build_nats_sources(
+            settings.sources.nats,
+            submit=self.submit,
+            count=self.count,
+            data_path=settings.data_path,
+            max_future_seconds=settings.server.max_future_seconds,
+        ):
+            self.nats = nats
+            self.sources.append(nats)
         self.health = HealthRunner(
             settings.health,
             clock=clock,
@@ -61,6 +81,7 @@ class Service:
             ],
         )
         self.journal: Journal | None = None
+        self._data_lock: DataLock | None = None
         self.pipeline: IngestPipeline | None = None
         self.broadcaster = SnapshotBroadcaster(
             lambda: render_snapshot(monitor.figures()),
@@ -75,7 +96,7 @@ class Service:
                 clock=clock,
                 monitor=monitor,
                 health=self.health,
-                publish=self.bridge.publish,
+                publish=self.bridge.publish if self.nats is None else _replica_output,
                 periodic=risk_loop,
             )
         self.risk_guard: RiskGuard | None = None if self.risk is None else self.risk.guard
@@ -111,7 +132,8 @@ class Service:
         """Open the journal, replay it into the Monitor, and start ingesting."""
         self.loop = asyncio.get_running_loop()
         data_path = self.settings.data_path
-        await run_in_threadpool(data_path.mkdir, parents=True, exist_ok=True)
+        # one live process per data folder (the CLI may hold it already: shared)
+        self._data_lock = await run_in_threadpool(lock_data_folder, data_path)
         journal = await run_in_threadpool(open_journal, self.settings.journal, data_path)
         self.journal = journal
         self.replayed_events = await run_in_threadpool(self._replay, journal)
@@ -133,6 +155,8 @@ class Service:
         )
         self.pipeline.start()
         self.bridge.open(self.pipeline)
+        if self.nats is not None and self.replayed_events == 0:
+            await run_in_threadpool(self.nats.forget_position)
         for source in self.sources:
             source.start()
         self.broadcaster.start()
@@ -161,8 +185,12 @@ class Service:
         if self.risk is not None and not self._stopping:
             self.risk.notify()
 
-    async def submit(self, events: Sequence[Event]) -> IngestResult:
-        """Journal then apply ``events``; see :meth:`IngestPipeline.submit`.
+    async def submit(
+        self, events: Sequence[Event], payloads: Sequence[bytes | None] | None = None
+    ) -> IngestResult:
+        """Journal then apply ``events`` (``payloads``: their received JSON, or ``None``).
+
+        See :meth:`IngestPipeline.submit`.
 
         Raises
         ------
@@ -172,7 +200,7 @@ class Service:
         if self.pipeline is None or self._stopping:
             msg = "the service is not accepting events (starting or stopping); retry later"
             raise ServiceUnavailableError(msg)
-        return await self.pipeline.submit(events)
+        return await self.pipeline.submit(events, payloads)
 
     def begin_shutdown(self) -> None:
         """End the open event streams so the HTTP server can finish its connections.
@@ -201,6 +229,9 @@ class Service:
             await run_in_threadpool(self.journal.close)
         if self.audit is not None:
             await run_in_threadpool(self.audit.close)
+        if self._data_lock is not None:
+            self._data_lock.release()
+            self._data_lock = None
         _log.info(
             "service stopped: %d events accepted",
             0 if self.pipeline is None else self.pipeline.stats.events,

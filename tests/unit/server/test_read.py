@@ -65,6 +65,7 @@ def test_trades_lists_the_round_trip(traded: TestClient) -> None:
     assert traded.get("/api/v1/trades").json() == {
         "offset": 0,
         "limit": 100,
+        "total": 1,
         "trades": [
             {
                 "account": "default",
@@ -99,10 +100,11 @@ def test_orders_are_paged_newest_first(traded: TestClient, query: str, ids: list
     """offset skips the newest orders, limit bounds the page."""
     body = traded.get(f"/api/v1/orders{query}").json()
     assert [o["order_id"] for o in body["orders"]] == ids
-    assert set(body) == {"offset", "limit", "orders"}
+    assert set(body) == {"offset", "limit", "total", "orders"}
+    assert body["total"] == 4
 
 
-@pytest.mark.parametrize("path", ["/api/v1/orders", "/api/v1/trades"])
+@pytest.mark.parametrize("path", ["/api/v1/orders", "/api/v1/trades", "/api/v1/fills"])
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
@@ -150,6 +152,9 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/api/v1/positions",
         "/api/v1/trades",
         "/api/v1/orders",
+        "/api/v1/fills",
+        "/api/v1/equity",
+        "/api/v1/clock",
         "/api/v1/stream",
         "/health",
         "/ready",

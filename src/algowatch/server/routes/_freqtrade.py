@@ -25,8 +25,7 @@ from algowatch.server._auth import require_url_token
 from algowatch.server._dependencies import ServiceDep
 
 # the ingest route's own storing step: one 202/422/503 policy for every source route
-from algowatch.server._ingest import BatchAccepted, BatchRejected, Problem
-from algowatch.server._ingest import _store as store_events
+from algowatch.server._ingest import BatchAccepted, BatchRejected, Problem, store_events
 from algowatch.server._responses import json_response
 from algowatch.server._web import read_request_body
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import orjson
 from fastapi import APIRouter, Response
 
+from algowatch.server._render import render_health
+
 if TYPE_CHECKING:
     from algowatch.health import HealthRunner
 
@@ -37,7 +39,7 @@ def _status_code(status: str) -> int:
 def router(runner: HealthRunner) -> APIRouter:
     """Return an ``APIRouter`` serving ``/health``, ``/ready`` and ``/live`` for ``runner``.
 
-    ``/health`` returns :meth:`HealthRunner.report` (overall status, every check with
+    ``/health`` renders :meth:`HealthRunner.report` (overall status, every check with
     its status, latency, age, error and last check time, and system metrics), with
     503 while ``unhealthy`` or ``starting``. ``/ready`` returns ``{"status": ...}``
     with 200 when :attr:`HealthRunner.ready` (healthy or degraded, and every check
@@ -67,9 +69,11 @@ def router(runner: HealthRunner) -> APIRouter:
 
     @api.get("/health", summary="Overall health with every check's detail")
     async def health() -> Response:
-        document = runner.report()
+        report = runner.report()
         return Response(
-            orjson.dumps(document), status_code=_status_code(document["status"]), media_type=_JSON
+            orjson.dumps(render_health(report)),
+            status_code=_status_code(report.status),
+            media_type=_JSON,
         )
 
     @api.get("/ready", summary="Readiness: 200 when healthy or degraded and the journal is up")

@@ -1,15 +1,20 @@
-"""The read API: snapshot, positions, trades, orders and the SSE stream."""
+"""The read API: snapshot, positions, trades, orders, fills, equity, clock and the SSE stream."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 
+from algowatch.analytics.downsample import largest_triangle_three_buckets
+from algowatch.events import format_timestamp, parse_timestamp
 from algowatch.server._auth import require_token
 from algowatch.server._dependencies import ServiceDep
 from algowatch.server._render import (
+    render_fills,
     render_orders,
     render_positions,
     render_snapshot,
@@ -17,14 +22,24 @@ from algowatch.server._render import (
 )
 from algowatch.server._responses import json_response
 
-__all__ = ["MAX_PAGE", "router"]
+__all__ = ["MAX_EQUITY_POINTS", "MAX_PAGE", "router"]
 
 MAX_PAGE = 1000
+MAX_EQUITY_POINTS = 10_000
 
 router = APIRouter(prefix="/api/v1", tags=["read"], dependencies=[Depends(require_token)])
 
 Offset = Annotated[int, Query(ge=0, le=10**9, description="items to skip (newest first)")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"page size, 1 to {MAX_PAGE}")]
+Strategy = Annotated[
+    str | None, Query(max_length=200, description="only this strategy's rows (all by default)")
+]
+Account = Annotated[
+    str | None, Query(max_length=200, description="only this account's rows (all by default)")
+]
+Moment = Annotated[
+    str | None, Query(max_length=64, description="RFC 3339 event time, e.g. 2026-01-02T10:00:00Z")
+]
 
 _JSON_OBJECT: dict[str, Any] = {
     "content": {"application/json": {"schema": {"type": "object"}}},
@@ -57,26 +72,152 @@ async def get_positions(service: ServiceDep) -> Response:
 
 @router.get(
     "/trades",
-    summary="Closed trades, newest first (paged)",
+    summary="Closed trades, newest first (paged, filtered by scope)",
     responses={200: _JSON_OBJECT},
     response_class=Response,
 )
-async def get_trades(service: ServiceDep, offset: Offset = 0, limit: Limit = 100) -> Response:
-    """Return ``{"offset", "limit", "trades"}``: round trips, newest first."""
-    trades = render_trades(service.monitor.trade_figures(offset=offset, limit=limit))
-    return json_response({"offset": offset, "limit": limit, "trades": trades})
+async def get_trades(
+    service: ServiceDep,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    strategy: Strategy = None,
+    account: Account = None,
+) -> Response:
+    """Return ``{"offset", "limit", "total", "trades"}``: round trips, newest first.
+
+    ``total`` counts the kept trades that match ``strategy`` and ``account``.
+    """
+    total, page = service.monitor.trade_page(
+        offset=offset, limit=limit, strategy=strategy, account=account
+    )
+    return json_response(
+        {"offset": offset, "limit": limit, "total": total, "trades": render_trades(page)}
+    )
 
 
 @router.get(
     "/orders",
-    summary="Orders, newest first (paged)",
+    summary="Orders, newest first (paged, filtered by scope)",
     responses={200: _JSON_OBJECT},
     response_class=Response,
 )
-async def get_orders(service: ServiceDep, offset: Offset = 0, limit: Limit = 100) -> Response:
-    """Return ``{"offset", "limit", "orders"}``: orders with their status, newest first."""
-    orders = render_orders(service.monitor.order_figures(offset=offset, limit=limit))
-    return json_response({"offset": offset, "limit": limit, "orders": orders})
+async def get_orders(
+    service: ServiceDep,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    strategy: Strategy = None,
+    account: Account = None,
+) -> Response:
+    """Return ``{"offset", "limit", "total", "orders"}``: orders with their status, newest first."""
+    total, page = service.monitor.order_page(
+        offset=offset, limit=limit, strategy=strategy, account=account
+    )
+    return json_response(
+        {"offset": offset, "limit": limit, "total": total, "orders": render_orders(page)}
+    )
+
+
+@router.get(
+    "/fills",
+    summary="Fills, newest first (paged, filtered by scope)",
+    responses={200: _JSON_OBJECT},
+    response_class=Response,
+)
+async def get_fills(
+    service: ServiceDep,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    strategy: Strategy = None,
+    account: Account = None,
+) -> Response:
+    """Return ``{"offset", "limit", "total", "fills"}``: the recent fills, newest first."""
+    total, page = service.monitor.fill_page(
+        offset=offset, limit=limit, strategy=strategy, account=account
+    )
+    return json_response(
+        {"offset": offset, "limit": limit, "total": total, "fills": render_fills(page)}
+    )
+
+
+def _moment(name: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"{name}: not an RFC 3339 date-time ({exc})") from exc
+
+
+@router.get(
+    "/equity",
+    summary="The portfolio's equity curve in event time, down-sampled with LTTB",
+    responses={200: _JSON_OBJECT},
+    response_class=Response,
+)
+async def get_equity(
+    service: ServiceDep,
+    points: Annotated[
+        int,
+        Query(
+            ge=2,
+            le=MAX_EQUITY_POINTS,
+            description=f"at most this many points (2 to {MAX_EQUITY_POINTS}), LTTB-selected",
+        ),
+    ] = 1000,
+    since: Moment = None,
+    until: Moment = None,
+) -> Response:
+    """Return ``{"points": [[time, equity], ...], "total", "downsampled"}``, oldest first.
+
+    The series is the engine's finest (one point per
+    ``monitor.equity_history_interval_seconds`` over the last
+    ``monitor.equity_history_points``, the ``equity_curve`` interval points before);
+    ``since`` and ``until`` bound it in event time (inclusive); ``total`` is how many
+    points it has in that range before Largest-Triangle-Three-Buckets keeps ``points``.
+    """
+    start, end = _moment("since", since), _moment("until", until)
+    series = [
+        (ts, equity)
+        for ts, equity in service.monitor.equity_history()
+        if math.isfinite(equity) and (start is None or ts >= start) and (end is None or ts <= end)
+    ]
+    kept = series
+    if len(series) > points:
+        ts_array = np.fromiter((ts for ts, _ in series), dtype=np.float64, count=len(series))
+        equity_array = np.fromiter((e for _, e in series), dtype=np.float64, count=len(series))
+        indices = largest_triangle_three_buckets(ts_array, equity_array, points)
+        kept = [series[i] for i in indices.tolist()]
+    return json_response(
+        {
+            "points": [[format_timestamp(ts), equity] for ts, equity in kept],
+            "total": len(series),
+            "downsampled": len(kept) < len(series),
+        }
+    )
+
+
+@router.get(
+    "/clock",
+    summary="The service's clock: now, and whether it is simulated (the demo)",
+    responses={200: _JSON_OBJECT},
+    response_class=Response,
+)
+async def get_clock(service: ServiceDep) -> Response:
+    """Return ``{"now", "simulated", "speed", "last_event"}``.
+
+    ``simulated`` is true when the service runs on a simulated clock
+    (``algowatch demo``: event time runs ``speed`` times faster than the wall clock).
+    """
+    clock = service.clock
+    last = service.monitor.last_seen().last_event_ts
+    return json_response(
+        {
+            "now": format_timestamp(clock.time_ns()),
+            "simulated": bool(getattr(clock, "simulated", False)),
+            "speed": float(getattr(clock, "speed", 1.0)),
+            "last_event": format_timestamp(last) if last is not None else None,
+        }
+    )
 
 
 @router.get(

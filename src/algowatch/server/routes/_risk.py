@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from algowatch.server._auth import require_token
+from algowatch.server._render import render_health
 from algowatch.server._responses import json_response, problem
 from algowatch.server._web import read_request_body
 
@@ -64,6 +65,12 @@ _OPENAPI_RESET: dict[str, Any] = {
 }
 
 
+def _document(guard: RiskGuard) -> dict[str, Any]:
+    # the guard's report and the health report its last evaluation judged (null if none)
+    health = guard.last_health
+    return {**guard.report(), "health": None if health is None else render_health(health)}
+
+
 def router(guard: RiskGuard) -> APIRouter:
     """Return a router serving ``guard``'s state and its reset under ``/api/v1/risk``."""
     api = APIRouter(prefix="/api/v1/risk", tags=["risk"], dependencies=[Depends(require_token)])
@@ -71,7 +78,7 @@ def router(guard: RiskGuard) -> APIRouter:
     @api.get("")
     async def get_risk() -> Response:
         """Return the risk guard's level, limits and recent alerts."""
-        return json_response(guard.report())
+        return json_response(_document(guard))
 
     @api.post("/reset", openapi_extra=_OPENAPI_RESET)
     async def reset_risk(request: Request) -> Response:
@@ -86,6 +93,6 @@ def router(guard: RiskGuard) -> APIRouter:
         except msgspec.DecodeError:
             return problem(422, _RESET_EXAMPLE)
         guard.reset(by=body.by, reason=body.reason)
-        return json_response(guard.report())
+        return json_response(_document(guard))
 
     return api

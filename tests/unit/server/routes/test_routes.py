@@ -11,7 +11,13 @@ import algowatch.health
 import algowatch.risk
 from algowatch.server import _ingest, create_app
 from algowatch.server._auth import require_token, require_url_token
-from algowatch.server.routes import freqtrade_router, health_router, read_router, risk_router
+from algowatch.server.routes import (
+    freqtrade_router,
+    health_router,
+    read_router,
+    report_router,
+    risk_router,
+)
 from algowatch.settings import HealthSettings, Settings
 
 WEB_PACKAGES = {"fastapi", "starlette", "uvicorn", "h11", "httptools"}
@@ -25,11 +31,11 @@ def _calls(dependant: object) -> list[object]:
 
 
 def test_every_api_route_depends_on_the_one_token_dependency(tmp_path: Path) -> None:
-    """Ingest, read and risk routers: each route carries ``require_token`` exactly once;
+    """Ingest, read, report and risk routers: each route carries ``require_token`` exactly once;
     the source routes (freqtrade's webhook) ``require_url_token`` instead, and nothing else."""
     settings = Settings(data_dir=str(tmp_path), health=HealthSettings(system_metrics=False))
     app = create_app(settings)
-    routers = [_ingest.router, read_router, risk_router(app.state.risk_guard)]
+    routers = [_ingest.router, read_router, report_router, risk_router(app.state.risk_guard)]
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     for route in routes:
         assert _calls(route.dependant).count(require_token) == 1, route.path
@@ -40,13 +46,15 @@ def test_every_api_route_depends_on_the_one_token_dependency(tmp_path: Path) -> 
         assert (calls.count(require_url_token), calls.count(require_token)) == (1, 0)
     # and the app serves no other /api route; each declares its schemes
     paths = app.openapi()["paths"]
-    assert {p for p in paths if p.startswith("/api/")} == {r.path for r in routes + sources}
+    api_paths = {r.path for r in routes + sources if r.path.startswith("/api/")}
+    assert {p for p in paths if p.startswith("/api/")} == api_paths
     source_paths = {r.path for r in sources}
+    token_paths = {r.path for r in routes}
     for path, operations in paths.items():
         security = [op.get("security") for op in operations.values()]
         if path in source_paths:
             expected = [[{"HTTPBearer": []}, {"APIKeyQuery": []}]] * len(security)
-        elif path.startswith("/api/"):
+        elif path.startswith("/api/") or path in token_paths:
             expected = [[{"HTTPBearer": []}]] * len(security)
         else:
             expected = [None]
