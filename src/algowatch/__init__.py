@@ -8,16 +8,28 @@ tamper-evident audit trail.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from algowatch import _native
 
 # compiled engine or pure Python: decided before any engine module is imported
 _native.install()
 
-try:
-    __version__ = version("algowatch")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
-
 __all__ = ["__version__"]
+
+__version__: str
+
+
+def __getattr__(name: str) -> str:
+    # __version__ is read from the installed metadata on first use: importlib.metadata and
+    # its look-up cost every command ~50 ms of start-up (a quarter of `algowatch replay` on a
+    # one-event file), and most commands never print the version
+    if name != "__version__":
+        msg = f"module 'algowatch' has no attribute {name!r}"
+        raise AttributeError(msg)
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - see above
+
+    try:
+        found = version("algowatch")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        found = "0.0.0"
+    globals()["__version__"] = found
+    return found

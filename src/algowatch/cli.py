@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from algowatch import __version__, _native
+from algowatch import _native
 from algowatch.errors import AlgowatchError
 
 __all__ = ["main"]
@@ -36,7 +36,13 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "demo": ("demo", "demo", "Run a simulated trading system with the live dashboard."),
     "replay": ("replay", "replay", "Replay event files through the engine and print the result."),
+    "report": (
+        "report",
+        "report",
+        "Write the HTML report of a service, a data folder or a file.",
+    ),
     "serve": ("serve", "serve", "Run the monitoring service (API, dashboard, /metrics, health)."),
+    "sim": ("sim", "sim", "Run a fleet of simulated bots sending over NATS or HTTP."),
 }
 
 
@@ -61,7 +67,8 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
-    __version__,
+    # looked up when --version is given (importlib.metadata is not imported before)
+    package_name="algowatch",
     prog_name="algowatch",
     message=f"%(prog)s, version %(version)s (engine: {_native.STATUS})",
 )

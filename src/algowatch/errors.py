@@ -14,6 +14,7 @@ that fits, so callers may catch either::
      |    +-- AuditCorruptionError          damage found before the last checkpoint
      |    +-- AuditWriterFailedError        the writer failed closed (a failed fsync)
      +-- ServiceUnavailableError(RuntimeError) a dependency is down or the journal is behind
+     +-- DataFolderInUseError(RuntimeError) another live process holds the data folder
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "AuditWriterFailedError",
     "ConfigError",
     "DataFileError",
+    "DataFolderInUseError",
     "FieldError",
     "InvalidEventError",
     "JournalError",
@@ -128,3 +130,7 @@ class JournalUnavailableError(JournalError, ServiceUnavailableError):
 
     .. versionadded:: 0.2.0
     """
+
+
+class DataFolderInUseError(AlgowatchError, RuntimeError):
+    """Another live process holds the data folder (its lock file, ``algowatch.lock``)."""

@@ -33,7 +33,9 @@ __all__ = [
     "JournalSettings",
     "LoggingSettings",
     "MonitorSettings",
+    "NatsSourceSettings",
     "ReceiverSettings",
+    "ReplicaSettings",
     "RiskSettings",
     "ServerSettings",
     "Settings",
@@ -129,12 +131,15 @@ class MonitorSettings(_Section, frozen=True, kw_only=True):
     max_open_orders: int = 100_000
     max_recent_trades: int = 10_000
     max_recent_orders: int = 10_000
+    max_recent_fills: int = 10_000
     max_event_ids: int = 100_000
     max_open_signals: int = 100_000
     max_marked_symbols: int = 10_000
     max_pending_impact: int = 100_000
     equity_curve_points: int = 2_000
     equity_curve_interval_seconds: float = 60.0
+    equity_history_points: int = 50_000
+    equity_history_interval_seconds: float = 1.0
 
 
 class HealthCheckSettings(_Section, frozen=True, kw_only=True):
@@ -301,10 +306,83 @@ class HummingbotSourceSettings(_Section, frozen=True, kw_only=True):
     component: str = "hummingbot"
 
 
+class NatsSourceSettings(_Section, frozen=True, kw_only=True):
+    """``[sources.nats]``: consume events from a NATS JetStream stream (a fleet's replica).
+
+    The source runs when ``servers`` is set. ``stream`` is created if missing, with
+    ``stream_subjects`` and ``replicas``; ``subjects`` filter what this replica consumes
+    (a shard sets a narrower filter, e.g. ``["algowatch.events.acct-1.>"]``); ``durable``
+    names this replica's own durable consumer. See ``docs/fleet.md``; needs the ``nats``
+    extra.
+
+    .. versionadded:: 0.2.0
+    """
+
+    servers: tuple[str, ...] = ()
+    stream: str = "ALGOWATCH"
+    subjects: tuple[str, ...] = ("algowatch.events.>",)
+    stream_subjects: tuple[str, ...] = ("algowatch.events.>",)
+    replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    duplicate_window_seconds: _Positive = 120.0
+    durable: str = "algowatch"
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 2_000
+    fetch_timeout_seconds: _Positive = 1.0
+    ack_wait_seconds: _Positive = 60.0
+    dead_letter_prefix: str = "algowatch.dead"
+    ready_max_lag_events: Annotated[int, msgspec.Meta(ge=0)] = 10_000
+    reconnect_seconds: _Positive = 1.0
+    credentials_file: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Return whether the source runs (``servers`` is set)."""
+        return bool(self.servers)
+
+    def __post_init__(self) -> None:
+        for name in ("subjects", "stream_subjects"):
+            if not getattr(self, name):
+                msg = f"sources.nats.{name} must list at least one subject"
+                raise ConfigError(msg)
+        for name in ("stream", "durable"):
+            value = getattr(self, name)
+            if not value or any(c in value for c in " .*>\t/\\"):
+                msg = (
+                    f"sources.nats.{name} must be a non-empty name without spaces, '.', '*', "
+                    f"'>', '/' or '\\'; received {value!r}"
+                )
+                raise ConfigError(msg)
+        if not self.dead_letter_prefix or any(c in self.dead_letter_prefix for c in " *>"):
+            msg = (
+                "sources.nats.dead_letter_prefix must be a subject without spaces or "
+                f"wildcards; received {self.dead_letter_prefix!r}"
+            )
+            raise ConfigError(msg)
+
+
 class SourcesSettings(_Section, frozen=True, kw_only=True):
     """``[sources]``: event sources the service runs besides its HTTP ingest."""
 
     hummingbot: HummingbotSourceSettings = HummingbotSourceSettings()
+    nats: NatsSourceSettings = NatsSourceSettings()
+
+
+class ReplicaSettings(_Section, frozen=True, kw_only=True):
+    """``[[alerts.replicas]]``: one replica of a fleet, scraped with a ``replica`` label.
+
+    ``name`` becomes the ``replica`` label (default: the target's host), ``shard`` the
+    ``shard`` label (default ``"all"``: the replica consumes every subject).
+
+    .. versionadded:: 0.2.0
+    """
+
+    target: str
+    name: str | None = None
+    shard: str = "all"
+
+    @property
+    def label(self) -> str:
+        """Return the ``replica`` label: ``name``, else the target's host."""
+        return self.name or self.target.rsplit(":", 1)[0]
 
 
 class AlertSettings(_Section, frozen=True, kw_only=True):
@@ -348,6 +426,16 @@ class AlertSettings(_Section, frozen=True, kw_only=True):
     secrets_dir: str = "/etc/alertmanager/secrets"
     runbook_base_url: str = "https://github.com/algowatch/algowatch/blob/main/docs/runbooks.md"
     receivers: tuple[ReceiverSettings, ...] = ()
+    replicas: tuple[ReplicaSettings, ...] = ()
+    nats_lag_events: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    nats_lag_for_seconds: Annotated[float, msgspec.Meta(ge=0)] = 60.0
+
+    def __post_init__(self) -> None:
+        labels = [replica.label for replica in self.replicas]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            msg = f"alerts.replicas: two replicas share the name {', '.join(repeated)}"
+            raise ConfigError(msg)
 
 
 # [alerts] keys that duplicated a [risk] limit: refused with the key to use instead

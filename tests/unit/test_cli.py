@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import types
 from typing import Any
@@ -70,5 +71,28 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     """--help lists the commands without importing them."""
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("analyze", "audit", "config", "demo", "replay", "serve"):
+    for name in ("analyze", "audit", "config", "demo", "replay", "serve", "sim"):
         assert name in out
+
+
+def test_version_option_prints_the_installed_version_and_the_engine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--version names the installed distribution's version and the engine build."""
+    import importlib.metadata  # noqa: PLC0415 - the expected value, read independently
+
+    import algowatch  # noqa: PLC0415
+    from algowatch import _native  # noqa: PLC0415
+
+    installed = importlib.metadata.version("algowatch")
+    assert cli.main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"algowatch, version {installed} (engine: {_native.STATUS})"
+    assert algowatch.__version__ == installed
+
+
+def test_importing_the_cli_does_not_import_package_metadata() -> None:
+    """The version is read when asked for: a command that does not print it never loads it."""
+    code = "import sys, algowatch.cli; print('importlib.metadata' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

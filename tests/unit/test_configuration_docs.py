@@ -7,7 +7,13 @@ from pathlib import Path
 
 import msgspec
 
-from algowatch.settings import HealthCheckSettings, ReceiverSettings, Settings, load_settings
+from algowatch.settings import (
+    HealthCheckSettings,
+    ReceiverSettings,
+    ReplicaSettings,
+    Settings,
+    load_settings,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
@@ -44,6 +50,7 @@ def test_every_setting_is_documented_in_its_section() -> None:
     walk(Settings, "")
     expected["health.checks"] = [f.name for f in msgspec.structs.fields(HealthCheckSettings)]
     expected["alerts.receivers"] = [f.name for f in msgspec.structs.fields(ReceiverSettings)]
+    expected["alerts.replicas"] = [f.name for f in msgspec.structs.fields(ReplicaSettings)]
     assert {k: sorted(v) for k, v in documented.items()} == {
         k: sorted(v) for k, v in expected.items()
     }

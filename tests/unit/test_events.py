@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from algowatch import events as ev
+from algowatch._codec import decode_ndjson_block
 from algowatch.errors import InvalidEventError
 from algowatch.events import (
     decode_batch,
@@ -263,6 +264,26 @@ def test_parse_timestamp_keeps_nanoseconds_and_converts_offsets() -> None:
     assert parse_timestamp("2025-01-02T15:30:00.5+01:00") == TS_NS + 500_000_000
     assert parse_timestamp("2025-01-02T09:00:00-05:30") == TS_NS
     assert parse_timestamp("2025-01-02t14:30:00z") == TS_NS
+
+
+def test_parse_timestamp_in_the_previous_seconds_still_checks_every_digit() -> None:
+    """Timestamps in the second just parsed take a shortcut that must not skip any check."""
+    assert parse_timestamp("2025-01-02T14:30:00.123456789Z") == TS_NS + 123_456_789
+    assert parse_timestamp("2025-01-02T14:30:00.000000007Z") == TS_NS + 7
+    # another second, then back: each gets its own seconds
+    assert parse_timestamp("2025-01-02T14:30:01.000000001Z") == TS_NS + 1_000_000_001
+    assert parse_timestamp("2025-01-02T14:30:00.999999999Z") == TS_NS + 999_999_999
+    assert parse_timestamp("2025-01-02T14:30:00.999999999Z") == TS_NS + 999_999_999
+    # same second and shape, but not nine ASCII digits: refused like any bad timestamp
+    for bad in (
+        "2025-01-02T14:30:00.12345678xZ",
+        "2025-01-02T14:30:00.1234567 8Z",
+        "2025-01-02T14:30:00.+12345678Z",
+        "2025-01-02T14:30:00.1234_5678Z",
+        "2025-01-02T14:30:00.12345678\u0663Z",  # ARABIC-INDIC DIGIT THREE
+    ):
+        with pytest.raises(ValueError, match="RFC 3339"):
+            parse_timestamp(bad)
 
 
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
@@ -699,3 +720,38 @@ def test_decode_batch_given_two_objects_on_one_ndjson_line_rejects_the_line() ->
     result = decode_batch(f"{heartbeat},{heartbeat}\n{heartbeat}\n")
     assert len(result.events) == 1
     assert [(e.line, e.errors[0].field) for e in result.errors] == [(1, "body")]
+
+
+_HEARTBEAT = b'{"type":"heartbeat","ts":"2025-01-02T14:30:00Z","component":"a"}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _HEARTBEAT + b"\n" + _HEARTBEAT + b"\n",
+        _HEARTBEAT + b"\n" + _HEARTBEAT,  # no final newline
+        b"\n\n" + _HEARTBEAT + b"\n\n\n" + _HEARTBEAT + b"\n\n",  # blank lines
+        _HEARTBEAT + b"\n \n" + _HEARTBEAT + b"\n",  # a line of spaces
+        _HEARTBEAT + b"," + _HEARTBEAT + b"\n" + _HEARTBEAT + b"\n",  # two objects, one line
+        _HEARTBEAT + b"\n\n" + _HEARTBEAT + b"," + _HEARTBEAT + b"\n",  # both at once
+        _HEARTBEAT + b"\n{not json\n" + _HEARTBEAT + b"\n",
+        b"\n\n",
+        b"",
+    ],
+)
+def test_decode_ndjson_block_given_its_newline_count_decodes_as_decode_batch(body: bytes) -> None:
+    """A block whose newlines the caller counted decodes to decode_batch's events and errors."""
+    expected = decode_batch(body)
+    result = decode_ndjson_block(body, body.count(b"\n"))
+    assert result.events == expected.events
+    assert [(e.index, e.line, str(e)) for e in result.errors] == [
+        (e.index, e.line, str(e)) for e in expected.errors
+    ]
+
+
+def test_decode_batch_given_blank_lines_between_records_decodes_every_record() -> None:
+    """Blank lines are skipped: the records around them all decode."""
+    body = b"\n" + _HEARTBEAT + b"\n\n" + _HEARTBEAT.replace(b'"a"', b'"b"') + b"\n\n"
+    result = decode_batch(body)
+    assert result.ok
+    assert [e.component for e in result.events] == ["a", "b"]  # type: ignore[attr-defined]

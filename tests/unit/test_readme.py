@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -55,3 +56,7 @@ def test_readme_curl_example_is_accepted(service: ServerThread) -> None:
         ["bash", "-c", command], capture_output=True, text=True, timeout=30, check=True
     )
     assert result.stdout == "202"
+    # stamped now (not a fixed date in the past): the session, in event time, is today's
+    session = httpx.get(f"{service.url}/api/v1/snapshot").json()["session"]
+    start, end = (datetime.fromisoformat(session[k][:26] + "+00:00") for k in ("start", "end"))
+    assert start <= datetime.now(UTC) < end

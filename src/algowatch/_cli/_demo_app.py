@@ -19,38 +19,49 @@ layer over it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 
 from algowatch.client import Client
+from algowatch.errors import ConfigError
 from algowatch.logging import configure_logging, shutdown_logging
 from algowatch.risk import RiskGuard
 from algowatch.server import ServerThread, create_app
 from algowatch.settings import HealthCheckSettings, RiskSettings, Settings
+from algowatch.sim.fleet import Fleet
 from algowatch.sim.guard import RiskLevelReader
 from algowatch.sim.runner import SimulatedClock, SimulationRunner
 from algowatch.sim.simulation import Simulation
 
-__all__ = ["DemoApp", "demo_settings"]
+__all__ = ["MIN_HEARTBEAT_REAL_SECONDS", "DemoApp", "demo_settings", "with_nats_source"]
 
 # the fastest the service's risk loop runs in the demo (real seconds between checks)
 _MIN_CHECK_SECONDS = 0.2
+# the shortest heartbeat limit in real seconds: at --speed 25 the 20 simulated seconds would be
+# 0.8 s, and a busy machine stalling the bot's thread that long would latch `flatten`
+MIN_HEARTBEAT_REAL_SECONDS = 3.0
 
 
-def demo_settings(settings: Settings, data_dir: Path) -> Settings:
+def demo_settings(settings: Settings, data_dir: Path, *, bots: int = 1) -> Settings:
     """Return ``settings`` with the demo's defaults where the user configured nothing.
 
     ``data_dir`` becomes the data folder; without ``[[health.checks]]`` the demo adds
     market-data, engine and broker heartbeat and order-flow checks; with default
     ``[risk]`` limits it shortens the heartbeat and no-trading timeouts and puts the
     daily loss limit (25 % of capital) above the drawdown limit; without a log file it
-    logs to ``<data_dir>/algowatch.log``.
+    logs to ``<data_dir>/algowatch.log``; with more ``bots`` (one account each) than
+    ``monitor.max_accounts``, it raises that limit so that no bot folds into ``other``.
     """
     changes: dict[str, Any] = {"data_dir": str(data_dir)}
+    if bots > settings.monitor.max_accounts:
+        changes["monitor"] = msgspec.structs.replace(settings.monitor, max_accounts=bots)
     if not settings.health.checks:
         changes["health"] = msgspec.structs.replace(
             settings.health,
@@ -97,6 +108,33 @@ def demo_settings(settings: Settings, data_dir: Path) -> Settings:
     return msgspec.structs.replace(settings, **changes)
 
 
+def with_nats_source(settings: Settings, servers: str, *, durable: str = "demo") -> Settings:
+    """Return ``settings`` whose service consumes the bots' NATS stream (``[sources.nats]``).
+
+    The section is built as a config file would give it (``servers``, ``stream``,
+    ``subjects``, ``durable``: the keys of ``docs/fleet.md``), so it takes whatever
+    ``[sources.nats]`` this build of the service has.
+
+    Raises
+    ------
+    ConfigError
+        When this build of the service has no ``[sources.nats]``.
+    """
+    section = {
+        "servers": [s.strip() for s in servers.split(",") if s.strip()],
+        "stream": "ALGOWATCH",
+        "subjects": ["algowatch.events.>"],
+        "durable": durable,
+    }
+    sources = msgspec.to_builtins(settings.sources)
+    try:
+        converted = msgspec.convert(sources | {"nats": section}, type=type(settings.sources))
+    except msgspec.ValidationError as exc:
+        msg = f"sources.nats: {exc}"
+        raise ConfigError(msg) from None
+    return msgspec.structs.replace(settings, sources=converted)
+
+
 class DemoApp:
     """The service and a simulated trading system, wired together as a bot and its monitor.
 
@@ -107,9 +145,19 @@ class DemoApp:
         logs and risk state go. ``risk.check_interval_seconds`` is read as simulated
         time: the service's risk loop runs every ``check_interval_seconds / speed``
         real seconds (at most five times per real second), so a fast demo is guarded
-        as closely as a real-time one.
+        as closely as a real-time one. ``risk.heartbeat_timeout_seconds`` is simulated
+        time too, but never less than ``MIN_HEARTBEAT_REAL_SECONDS`` (3) real seconds,
+        so a fast demo on a busy machine does not take a stall of the bot's thread for a
+        dead engine.
     scenario, speed, seed
         Passed to the simulation and its :class:`SimulatedClock`.
+    bots
+        How many simulated bots; more than one runs a :class:`~algowatch.sim.fleet.Fleet`
+        (one account per bot).
+    bots_url
+        Where the bots send: the service itself over HTTP (``None``, the default) or
+        NATS servers (``nats://...``) that the service consumes (``[sources.nats]`` in
+        ``settings``, see :func:`with_nats_source`).
     configure_logs
         Configure structlog from ``settings.logging`` at :meth:`start` (the CLI does;
         tests that share a process may not).
@@ -123,15 +171,23 @@ class DemoApp:
         speed: float = 5.0,
         seed: int = 42,
         configure_logs: bool = True,
+        bots: int = 1,
+        bots_url: str | None = None,
     ) -> None:
         self.scenario = scenario
+        self.bots = bots
+        self.bots_url = bots_url
+        self.fleet: Fleet | None = None
         self.seed = seed
         self.configure_logs = configure_logs
         self.clock = SimulatedClock(speed)
         interval = max(_MIN_CHECK_SECONDS, settings.risk.check_interval_seconds / speed)
+        heartbeat = max(settings.risk.heartbeat_timeout_seconds, MIN_HEARTBEAT_REAL_SECONDS * speed)
         self.settings = msgspec.structs.replace(
             settings,
-            risk=msgspec.structs.replace(settings.risk, check_interval_seconds=interval),
+            risk=msgspec.structs.replace(
+                settings.risk, check_interval_seconds=interval, heartbeat_timeout_seconds=heartbeat
+            ),
         )
         self.app = create_app(self.settings, clock=self.clock)
         self.guard: RiskGuard | None = self.app.state.risk_guard
@@ -161,11 +217,26 @@ class DemoApp:
             logging.getLogger("httpx").setLevel(logging.WARNING)
         self.server.start()
         token = self.settings.server.token
-        self.client = Client(self.url, token=token, clock=self.clock, flush_interval_seconds=0.1)
         # the bot reads the guard from a thread of its own: a slow answer never stalls trading
         self.risk_level = RiskLevelReader(
             self.url, token=token, refresh_seconds=_MIN_CHECK_SECONDS
         ).start()
+        if self.bots > 1 or self.bots_url is not None:
+            self.fleet = Fleet(
+                self.bots_url or self.url,
+                bots=self.bots,
+                scenario=self.scenario,
+                seed=self.seed,
+                clock=self.clock,
+                risk_level=self.risk_level,
+                client_options={
+                    "token": None if self.bots_url else token,
+                    "flush_interval_seconds": 0.1,
+                },
+            )
+            self.fleet.start()
+            return
+        self.client = Client(self.url, token=token, clock=self.clock, flush_interval_seconds=0.1)
         simulation = Simulation(
             self.scenario,
             seed=self.seed,
@@ -176,6 +247,20 @@ class DemoApp:
         )
         self.runner = SimulationRunner(simulation, self.clock)
         self.runner.start()
+
+    def wait_until_serving(self, timeout: float = 30.0) -> bool:
+        """Return whether the dashboard page (``GET /``) answered 200 within ``timeout`` seconds.
+
+        :meth:`start` returns once the server listens; this asks for the page itself, as a
+        browser will, so the URL the demo prints is one that answers.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/", timeout=2.0).status_code == 200:
+                    return True
+            if time.monotonic() >= deadline or self._done.wait(0.05):
+                return False
 
     def pause(self, timeout: float = 10.0) -> bool:
         """Stop the simulator and the service's risk loop, then deliver every buffered event.
@@ -194,7 +279,15 @@ class DemoApp:
                 await service.bridge.drain()
 
             asyncio.run_coroutine_threadsafe(_stop_guarding(), service.loop).result(timeout)
+        if self.fleet is not None:
+            self.fleet.stop()
+            return self.fleet.flush(timeout)
         return bool(self.client.flush(timeout=timeout)) if self.client is not None else True
+
+    @property
+    def stop_requested(self) -> bool:
+        """Return whether :meth:`request_stop` was called."""
+        return self._done.is_set()
 
     def request_stop(self) -> None:
         """Make :meth:`wait` return (safe from a signal handler)."""
@@ -210,6 +303,8 @@ class DemoApp:
             self.runner.stop()
         if self.client is not None:
             self.client.close(timeout=5)
+        if self.fleet is not None:
+            self.fleet.close(timeout=5)
         if self.risk_level is not None:
             self.risk_level.close()
         self.server.stop()

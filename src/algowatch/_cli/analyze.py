@@ -27,7 +27,10 @@ from rich.table import Table
 from algowatch.analytics import ReturnsSummary, summary
 from algowatch.errors import DataFileError, MissingDependencyError
 
-__all__ = ["analyze"]
+__all__ = ["MIN_PERIODS", "analyze", "small_sample_warning"]
+
+#: fewer periods than this (or than a year's, when a year has fewer) draw a warning
+MIN_PERIODS: Final = 30
 
 Kind = Literal["returns", "equity"]
 FloatArray = npt.NDArray[np.float64]
@@ -141,7 +144,7 @@ def _choose(
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        wanted = f"a {kind} column" if kind else "a returns or equity column"
+        wanted = f"{kind} column" if kind else "returns or equity column"
         msg = (
             f"found no {wanted} by name in {str(path)!r} (columns: {listing}); "
             "pass --column NAME and --kind returns|equity"
@@ -246,6 +249,35 @@ def _table(path: Path, series: _Series, result: ReturnsSummary) -> Table:
     return table
 
 
+def small_sample_warning(periods: int, periods_per_year: float) -> str | None:
+    """Return the warning for a sample too small for annualised figures, or None.
+
+    Annualising compounds or scales the sample up to a year: one 1 % day becomes a
+    1,127 % annual return. Below 30 periods (or a year of periods, when a year has
+    fewer: 12 for monthly data) the annual return, volatility and ratios say little,
+    so the command says how many periods there are and how many are needed.
+
+    Examples
+    --------
+    >>> small_sample_warning(1, 252)  # doctest: +NORMALIZE_WHITESPACE
+    'only 1 period: annualised figures (return, volatility, Sharpe, Sortino, Calmar)
+    extrapolate it to 252 periods a year and mean little; at least 30 are needed'
+    >>> small_sample_warning(30, 252) is None
+    True
+    >>> small_sample_warning(11, 12) is not None, small_sample_warning(12, 12)
+    (True, None)
+    """
+    needed = max(2, min(MIN_PERIODS, math.ceil(periods_per_year)))
+    if periods >= needed:
+        return None
+    noun = "period" if periods == 1 else "periods"
+    return (
+        f"only {periods:,} {noun}: annualised figures (return, volatility, Sharpe, Sortino, "
+        f"Calmar) extrapolate {'it' if periods == 1 else 'them'} to {periods_per_year:g} "
+        f"periods a year and mean little; at least {needed} are needed"
+    )
+
+
 def _finite(_context: click.Context, parameter: click.Parameter, value: float) -> float:
     # click's FloatRange lets "inf" and "nan" through; the metrics need a finite number.
     if not math.isfinite(value):
@@ -305,12 +337,16 @@ def analyze(
         periods_per_year=periods_per_year,
         confidence=confidence,
     )
+    warning = small_sample_warning(result.periods, periods_per_year)
+    if warning is not None:
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         payload: dict[str, Any] = {
             "file": str(file),
             "column": series.column,
             "kind": series.kind,
             "summary": {key: _json_number(value) for key, value in result.to_dict().items()},
+            "warnings": [] if warning is None else [warning],
         }
         click.echo(json.dumps(payload, indent=2))
         return

@@ -33,18 +33,24 @@ def serve(
     (ALGOWATCH_TOKEN); clients then send 'Authorization: Bearer <token>'.
     SIGTERM or Ctrl-C stops it cleanly: queued events reach the journal first.
     """
+    from algowatch._datalock import lock_data_folder  # noqa: PLC0415
     from algowatch.logging import configure_logging, shutdown_logging  # noqa: PLC0415
     from algowatch.server import create_app, serve_forever  # noqa: PLC0415 - fast --help
 
     settings = service_settings(config_file, host, port, data_dir)
-    app = create_app(settings)
-    configure_logging(settings.logging)
-    click.echo(
-        f"algowatch serving http://{settings.server.host}:{settings.server.port} "
-        f"(data in {settings.data_path.resolve()})",
-        err=True,
-    )
+    # refused here, before uvicorn starts, when another process uses the folder
+    lock = lock_data_folder(settings.data_path)
     try:
-        serve_forever(app, log_level=log_level)
+        app = create_app(settings)
+        configure_logging(settings.logging)
+        click.echo(
+            f"algowatch serving http://{settings.server.host}:{settings.server.port} "
+            f"(data in {settings.data_path.resolve()})",
+            err=True,
+        )
+        try:
+            serve_forever(app, log_level=log_level)
+        finally:
+            shutdown_logging()
     finally:
-        shutdown_logging()
+        lock.release()

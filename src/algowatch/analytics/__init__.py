@@ -12,6 +12,7 @@ Definitions and tolerances follow ``ANALYTICS.md`` and are documented in
 ``docs/metrics.md``.
 """
 
+from algowatch.analytics.downsample import largest_triangle_three_buckets
 from algowatch.analytics.execution import (
     ImplementationShortfall,
     implementation_shortfall,
@@ -89,6 +90,7 @@ __all__ = [
     "information_coefficient_by_horizon",
     "inter_signal_correlation",
     "largest_loss",
+    "largest_triangle_three_buckets",
     "largest_win",
     "max_drawdown",
     "normalize_side",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -41,10 +40,6 @@ KINDS = (
 RESERVED_FIELDS = frozenset({"seq", "ts", "mono_ns", "kind", "id", "writer", "h"})
 #: Kinds a caller may append (corrections go through ``AuditWriter.correct``).
 APPENDABLE_KINDS = frozenset({"decision", "override", "kill_switch", "limit_change", "clock_sync"})
-# ULIDs use Crockford's base32; a table of 10-bit pairs encodes two characters at a time
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
-_RANDOM_LIMIT = (1 << 80) - 1
 
 
 def genesis_head(instance_id: str) -> bytes:
@@ -80,65 +75,6 @@ def _utc_second(seconds: int) -> str:
 @functools.lru_cache(maxsize=8)
 def _utc_day(days: int) -> str:
     return time.strftime("%Y%m%d", time.gmtime(days * 86_400))
-
-
-class RecordIds:
-    """Make record ids: ULIDs (48-bit ms time, 80 random bits), rising within a millisecond.
-
-    Like ``ulid.ULID.from_timestamp`` with its default monotonic policy, but
-    without per-call object overhead: a new millisecond takes fresh randomness, a
-    repeated one increments it. Calls are not thread-safe (the writer makes them
-    under its mutex); :meth:`refill` is, and keeps ``os.urandom`` out of that mutex.
-
-    Examples
-    --------
-    >>> ids = RecordIds()
-    >>> a, b = ids(1_733_666_587_123_456_789), ids(1_733_666_587_123_999_999)
-    >>> len(a), a[:10], a < b
-    (26, '01JEK99GFK', True)
-    """
-
-    __slots__ = ("_ms", "_pool", "_prefix", "_random")
-
-    def __init__(self) -> None:
-        self._ms = -1
-        self._prefix = ""
-        self._random = 0
-        self._pool: list[int] = []
-
-    def refill(self) -> None:
-        """Draw randomness for the next ids if little is left (``os.urandom`` may block)."""
-        if len(self._pool) < 64:
-            data = os.urandom(10 * 512)
-            fresh = [int.from_bytes(data[i : i + 10], "big") for i in range(0, len(data), 10)]
-            # extending by a list and popping are atomic: each value is taken at most once
-            self._pool.extend(fresh)
-
-    def __call__(self, ts_ns: int) -> str:
-        """Return the id of a record made at ``ts_ns``."""
-        ms = ts_ns // 1_000_000
-        if ms == self._ms and self._random < _RANDOM_LIMIT:
-            self._random += 1
-        else:
-            # 26 characters of 5 bits: the first 10 hold 2 zero bits and the 48-bit time
-            p = _PAIRS
-            pool = self._pool
-            self._ms = ms
-            self._random = pool.pop() if pool else int.from_bytes(os.urandom(10), "big")
-            self._prefix = p[ms >> 40] + p[(ms >> 30) & 1023] + p[(ms >> 20) & 1023]
-            self._prefix += p[(ms >> 10) & 1023] + p[ms & 1023]
-        p, r = _PAIRS, self._random
-        return (
-            self._prefix
-            + p[r >> 70]
-            + p[(r >> 60) & 1023]
-            + p[(r >> 50) & 1023]
-            + p[(r >> 40) & 1023]
-            + p[(r >> 30) & 1023]
-            + p[(r >> 20) & 1023]
-            + p[(r >> 10) & 1023]
-            + p[r & 1023]
-        )
 
 
 class Chain:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from algowatch._ulid import UlidGenerator
 from algowatch.audit._checkpoint import (
     Anchor,
     Checkpoint,
@@ -30,7 +31,6 @@ from algowatch.audit._checkpoint import (
 from algowatch.audit._format import (
     APPENDABLE_KINDS,
     Chain,
-    RecordIds,
     check_record,
     encode_line,
     format_ts,
@@ -140,7 +140,7 @@ class AuditWriter:
         self.instance_id = instance_id
         self.origin = f"algowatch/audit/{instance_id}/v1"
         self._chain = Chain(hmac_key)
-        self._record_ids = RecordIds()
+        self._record_ids = UlidGenerator()
         self._signing_key = signing_key
         self._key_name = key_name
         self._anchor = anchor

@@ -3,7 +3,8 @@
 It produces the same :mod:`algowatch.events` a real bot sends, into any sink;
 ``algowatch demo`` sends them through the SDK and has the strategies obey the
 service's risk guard through :class:`~algowatch.sim.guard.RiskLevelReader`
-(``GET /api/v1/risk``). Everything is seeded and runs on a simulated clock, so
+(``GET /api/v1/risk``); :class:`~algowatch.sim.fleet.Fleet` runs many such bots, one
+account each. Everything is seeded and runs on a simulated clock, so
 a seed and a start time always give the same events. Like any bot, the package
 imports neither the engine nor the service.
 
@@ -11,6 +12,7 @@ imports neither the engine nor the service.
 """
 
 from algowatch.sim.broker import BrokerConditions, BrokerSettings, PaperBroker
+from algowatch.sim.fleet import Fleet, FleetBot, bot_name
 from algowatch.sim.guard import RiskLevelReader
 from algowatch.sim.market import MarketSettings, Quote, SyntheticMarket, per_bar_drift
 from algowatch.sim.runner import SimulatedClock, SimulationRunner
@@ -24,6 +26,8 @@ __all__ = [
     "BrokerConditions",
     "BrokerSettings",
     "Decision",
+    "Fleet",
+    "FleetBot",
     "MarketSettings",
     "MeanReversion",
     "MovingAverageCrossover",
@@ -38,6 +42,7 @@ __all__ = [
     "Strategy",
     "SyntheticMarket",
     "Window",
+    "bot_name",
     "get_scenario",
     "per_bar_drift",
 ]

@@ -35,6 +35,10 @@ class SimulatedClock:
     10.0
     """
 
+    #: Read by the service's ``GET /api/v1/clock``: the dashboard labels event time
+    #: "simulated" when it is.
+    simulated = True
+
     def __init__(self, speed: float = 1.0, *, base: Clock | None = None) -> None:
         if not speed > 0:
             msg = f"speed must be > 0, received {speed!r}"

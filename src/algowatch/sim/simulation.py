@@ -99,6 +99,12 @@ class Simulation:
         Simulated seconds between bars.
     starting_capital
         Cash at the start, in account currency.
+    prices
+        Starting price of each symbol traded (``SPY`` is the core book's).
+    account
+        The ``account`` label of every event (one per bot in a fleet).
+
+        .. versionadded:: 0.2.0
 
     Examples
     --------
@@ -121,12 +127,14 @@ class Simulation:
         bar_seconds: float = 1.0,
         starting_capital: float = 100_000.0,
         prices: Mapping[str, float] = DEFAULT_PRICES,
+        account: str = "default",
     ) -> None:
         self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
         self.seed = seed
         self.sink = sink
         self.risk_level = risk_level or (lambda: "ok")
         self.starting_capital = starting_capital
+        self.account = account
         self._bar_ns = round(bar_seconds * _NS)
         self._start_ns = start_ns
         self._now_ns = start_ns
@@ -200,7 +208,12 @@ class Simulation:
         return f"{prefix}-{self._run}-{next(self._ids)}"
 
     def _meta(self, ts: int, strategy: str = "default") -> dict[str, Any]:
-        return {"ts": ts, "event_id": self._next_id("e"), "strategy": strategy}
+        return {
+            "ts": ts,
+            "event_id": self._next_id("e"),
+            "strategy": strategy,
+            "account": self.account,
+        }
 
     def _schedule(self, event: ev.Event) -> None:
         heapq.heappush(self._queue, (event.ts, next(self._seq), event))

@@ -45,7 +45,11 @@ def test_csv_returns_column_detected_by_name_prints_json_summary(tmp_path, capsy
         [[f"2024-01-0{i + 1}", None if math.isnan(r) else r] for i, r in enumerate(RETURNS)],
     )
     code, out, err = _run([str(path), "--json", "--risk-free", "0.02"], capsys)
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err == (
+        "Warning: only 6 periods: annualised figures (return, volatility, Sharpe, Sortino, "
+        "Calmar) extrapolate them to 252 periods a year and mean little; at least 30 are needed\n"
+    )
     payload = json.loads(out)
     assert payload["column"] == "ret"
     assert payload["kind"] == "returns"
@@ -179,7 +183,8 @@ def test_minute_bar_annual_return_is_shown_as_inf_not_a_crash(tmp_path, capsys) 
     """One +1 % minute bar at 98,280 bars a year: the CAGR is unbounded, shown as +inf."""
     path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.01], [0.02], [-0.005]])
     code, out, err = _run([str(path), "--periods-per-year", "98280"], capsys)
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err.startswith("Warning: only 3 periods: annualised figures")
     row = next(line for line in out.splitlines() if "Annual return (CAGR)" in line)
     assert "+inf" in row
     calmar = next(line for line in out.splitlines() if "Calmar ratio" in line)
@@ -190,7 +195,8 @@ def test_equity_ratio_beyond_the_double_range_is_an_infinite_return(tmp_path, ca
     """Equity 1e-300 -> 1e300 is a return of about 1e600: +inf, no overflow warning or error."""
     path = _write_csv(tmp_path / "e.csv", ["equity"], [["1e-300"], ["1e300"], ["1e-300"]])
     code, out, err = _run([str(path), "--json"], capsys)
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err.startswith("Warning: only 2 periods: annualised figures")
     result = json.loads(out)["summary"]
     assert result["periods"] == 2
     assert result["total_return"] is None  # inf * 1e-600: NaN, undefined
@@ -204,3 +210,53 @@ def test_non_finite_numeric_flags_are_a_usage_error(tmp_path, capsys, flag, valu
     code, out, err = _run([str(path), flag, value], capsys)
     assert (code, out) == (2, "")
     assert f"Invalid value for '{flag}': must be a finite number, received {float(value)!r}" in err
+
+
+def test_one_row_file_warns_that_its_annual_figures_mean_nothing(tmp_path, capsys) -> None:
+    """The issue's case: one +1 % day shows a 1,127 % annual return; the warning says why."""
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.01]])
+    code, out, err = _run([str(path)], capsys)
+    assert code == 0
+    # (1.01 ** 252 - 1) = 11.27: the figure stays, with the warning beside it
+    assert "1,127." in next(line for line in out.splitlines() if "CAGR" in line)
+    assert err == (
+        "Warning: only 1 period: annualised figures (return, volatility, Sharpe, Sortino, "
+        "Calmar) extrapolate it to 252 periods a year and mean little; at least 30 are needed\n"
+    )
+    code, out, err = _run([str(path), "--json"], capsys)
+    assert code == 0
+    assert json.loads(out)["warnings"] == [err.removeprefix("Warning: ").rstrip("\n")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "periods_per_year", "warned"),
+    [
+        (29, 252, True),
+        (30, 252, False),
+        (11, 12, True),
+        (12, 12, False),
+        (1, 1, True),
+        (2, 1, False),
+    ],
+)
+def test_warning_threshold_is_30_periods_or_a_year_of_them(
+    tmp_path, capsys, rows, periods_per_year, warned
+) -> None:
+    path = _write_csv(tmp_path / "r.csv", ["returns"], [[0.001 * (i % 3 - 1)] for i in range(rows)])
+    code, out, err = _run(
+        [str(path), "--json", "--periods-per-year", str(periods_per_year)], capsys
+    )
+    assert code == 0
+    assert bool(json.loads(out)["warnings"]) is warned
+    assert err.startswith(f"Warning: only {rows} period") is warned
+    assert (err == "") is not warned
+
+
+def test_no_column_message_reads_well(tmp_path, capsys) -> None:
+    path = _write_csv(tmp_path / "x.csv", ["close"], [[1.0], [2.0]])
+    code, _, err = _run([str(path)], capsys)
+    assert code == 1
+    assert "found no returns or equity column by name in" in err
+    code, _, err = _run([str(path), "--kind", "equity"], capsys)
+    assert code == 1
+    assert "found no equity column by name in" in err

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from algowatch._cli._demo_app import demo_settings
+from algowatch._cli.demo import _prepare
+from algowatch._datalock import LOCK_FILE
 from algowatch.cli import main
 from algowatch.settings import RiskSettings, Settings
 
@@ -81,3 +83,20 @@ def test_demo_given_a_busy_port_exits_1(tmp_path: Path, capsys: pytest.CaptureFi
         port = busy.getsockname()[1]
         assert main(["demo", "--data-dir", str(tmp_path), "--port", str(port)]) == 1
     assert f"server.port 127.0.0.1:{port} is not available" in capsys.readouterr().err
+
+
+def test_demo_folder_left_with_only_its_lock_file_is_reused(tmp_path: Path) -> None:
+    """A demo killed between taking the lock and writing its marker leaves only the lock file."""
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / LOCK_FILE).write_text("12345\nalgowatch demo\n")  # its process is gone
+    lock = _prepare(folder)
+    try:
+        assert sorted(p.name for p in folder.iterdir()) == [".algowatch-demo", LOCK_FILE]
+    finally:
+        lock.release()
+    # a second start empties the demo's files but keeps the lock file it locks
+    (folder / "journal.sqlite").write_text("old run")
+    lock = _prepare(folder)
+    lock.release()
+    assert sorted(p.name for p in folder.iterdir()) == [".algowatch-demo", LOCK_FILE]

@@ -12,10 +12,20 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from algowatch._cli._demo_app import DemoApp, demo_settings
+from algowatch._cli._demo_app import (
+    MIN_HEARTBEAT_REAL_SECONDS,
+    DemoApp,
+    demo_settings,
+    with_nats_source,
+)
 from algowatch.audit import verify
 from algowatch.audit.verify import read_records
-from algowatch.settings import HealthSettings, RiskSettings, ServerSettings, Settings
+from algowatch.settings import (
+    HealthSettings,
+    RiskSettings,
+    ServerSettings,
+    Settings,
+)
 
 
 def _settings(data_dir: Path, **changes: object) -> Settings:
@@ -94,3 +104,68 @@ def test_demo_runs_without_the_guard(tmp_path: Path) -> None:
         assert app.pause()
     finally:
         app.stop()
+
+
+def test_heartbeat_limit_is_never_under_three_real_seconds(tmp_path: Path) -> None:
+    """At --speed 25 the demo's 20 simulated seconds would be 0.8 s of real time: a stall."""
+    apps = {
+        speed: DemoApp(_settings(tmp_path / str(speed)), speed=speed, configure_logs=False)
+        for speed in (2.0, 5.0, 25.0)
+    }
+    try:
+        limits = {speed: app.settings.risk.heartbeat_timeout_seconds for speed, app in apps.items()}
+        # 20 simulated seconds (demo_settings) or 3 real seconds x speed, whichever is longer
+        assert limits == {2.0: 20.0, 5.0: 20.0, 25.0: 75.0}
+        for speed, app in apps.items():
+            assert app.guard is not None
+            assert app.guard.settings.heartbeat_timeout_seconds == limits[speed]
+            assert limits[speed] / speed >= MIN_HEARTBEAT_REAL_SECONDS
+    finally:
+        for app in apps.values():
+            app.server.stop()
+            assert app.guard is not None
+            app.guard.close()
+
+
+def test_demo_with_bots_runs_a_fleet_one_account_each(tmp_path: Path) -> None:
+    """--bots 3: three simulated bots, each under its own account, all delivered to the service."""
+    settings = demo_settings(
+        Settings(server=ServerSettings(port=0), health=HealthSettings(system_metrics=False)),
+        tmp_path / "demo",
+        bots=3,
+    )
+    app = DemoApp(settings, speed=20.0, configure_logs=False, bots=3)
+    app.start()
+    try:
+        assert app.fleet is not None
+        assert app.client is None
+        deadline = time.monotonic() + 30
+        while app.fleet.stats().sent < 100:
+            assert time.monotonic() < deadline, app.fleet.stats()
+            time.sleep(0.05)
+        assert app.pause()
+        snapshot = httpx.get(f"{app.url}/api/v1/snapshot").json()
+        stats = app.fleet.stats()
+    finally:
+        app.stop()
+    assert sorted(snapshot["by_account"]) == ["bot-000", "bot-001", "bot-002"]
+    assert snapshot["events_applied"] == stats.sent == stats.enqueued
+
+
+def test_demo_settings_raise_max_accounts_to_the_number_of_bots(tmp_path: Path) -> None:
+    """More bots than monitor.max_accounts: the limit follows, so no bot folds into 'other'."""
+    assert demo_settings(Settings(), tmp_path, bots=50).monitor.max_accounts == 50
+    assert demo_settings(Settings(), tmp_path, bots=5).monitor.max_accounts == 20
+
+
+def test_with_nats_source_sets_the_contract_keys(tmp_path: Path) -> None:
+    """[sources.nats] gets servers, stream, subjects and durable, and the source runs."""
+    settings = with_nats_source(Settings(), "nats://a:4222, nats://b:4222", durable="demo")
+    nats = settings.sources.nats
+    assert (nats.servers, nats.stream, nats.subjects, nats.durable) == (
+        ("nats://a:4222", "nats://b:4222"),
+        "ALGOWATCH",
+        ("algowatch.events.>",),
+        "demo",
+    )
+    assert nats.enabled

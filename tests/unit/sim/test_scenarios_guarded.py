@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from algowatch import events as ev
-from algowatch.health import HeartbeatCheck, MarketDataCheck
+from algowatch.health import CheckResult, HealthReport, HeartbeatCheck, MarketDataCheck
 from algowatch.monitor import Monitor
 from algowatch.risk import RiskAlert, RiskGuard
 from algowatch.settings import RiskSettings
@@ -54,9 +54,16 @@ def _run(scenario: str, bars: int) -> Run:
         sim.run_bars(5)
         clock.set(sim.now_ns)
         statuses = {c.name: asyncio.run(c.probe()).status for c in checks}
-        report = {
-            "checks": {name: {"kind": "heartbeat", "status": s} for name, s in statuses.items()}
-        }
+        now = clock.time_ns()
+        report = HealthReport(
+            status="healthy",
+            ts=now,
+            configured_checks=len(checks),
+            checks={
+                name: CheckResult(name, "heartbeat", True, s, 0.0, now)
+                for name, s in statuses.items()
+            },
+        )
         seen = monitor.last_seen()
         run.alerts += guard.check(
             monitor.figures().portfolio,
