@@ -130,7 +130,9 @@ def test_hung_server_is_cut_at_the_timeout_while_health_answers_fast(
     check = final.json()["checks"]["dep"]
     assert check["status"] == "disconnected"
     assert check["error"] == "no answer within the timeout of 2 s"
-    assert 2.0 <= check["latency_seconds"] < 2.4
+    # cut at the timeout: the event loop's timer may fire up to a millisecond early (libuv,
+    # under uvloop, keeps its clock in whole milliseconds; seen: 1.999989 s)
+    assert 1.999 <= check["latency_seconds"] < 2.4
     assert final.json()["checks"]["cache"]["status"] == "connected"
 
 
