@@ -10,6 +10,7 @@ rendered compose file. The stack and the measurement are those of ``bench/alerti
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -84,4 +85,8 @@ def test_rendered_defaults_page_in_seconds_over_ten_random_breaches(tmp_path: Pa
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["limit"] == "max_drawdown"
     assert "[risk] max_drawdown of 15%" in alert["annotations"]["description"]
+    # ... and the drawdown the engine reports (read by the template's query)
+    now = re.search(r"\(now (\d+(?:\.\d+)?)%\)", alert["annotations"]["description"])
+    assert now is not None, alert["annotations"]["description"]
+    assert float(now.group(1)) >= 15.0
     assert not [n for n in present if n.startswith("trading_") and n.endswith("_created")]

@@ -59,6 +59,16 @@ def _alert(
     return rule
 
 
+def _now(metric: str, shown: str) -> str:
+    # Go template: the target's current value of ``metric`` (the alert's own value is the
+    # guard's level when the guard decides), shown through ``shown`` (a template pipe)
+    query = f"printf `{metric}{{job=%q,instance=%q}}` $labels.job $labels.instance | query"
+    return (
+        "{{ with " + query + " }}{{ . | first | value | " + shown + " }}"
+        "{{ else }}not reported{{ end }}"
+    )
+
+
 def _risk(s: AlertSettings, risk: RiskSettings) -> list[dict[str, Any]]:
     # Hard limits read the guard's own state (trading_risk_*), so a page can never
     # disagree with what the guard did; the guard's hysteresis de-flaps, so no `for:`
@@ -88,7 +98,8 @@ def _risk(s: AlertSettings, risk: RiskSettings) -> list[dict[str, Any]]:
             summary="Drawdown at the limit",
             description=(
                 "On {{ $labels.job }} " + source.format("max_drawdown") + ": the drawdown "
-                f"reached the [risk] max_drawdown of {limit} of the high-water mark."
+                f"reached the [risk] max_drawdown of {limit} of the high-water mark "
+                f"(now {_now('trading_drawdown_ratio', 'humanizePercentage')})."
             ),
         ),
         _alert(
@@ -100,7 +111,9 @@ def _risk(s: AlertSettings, risk: RiskSettings) -> list[dict[str, Any]]:
             summary="Daily loss limit reached",
             description=(
                 "On {{ $labels.job }} " + source.format("daily_loss") + ": the session's "
-                f"loss reached the [risk] daily_loss_limit of {loss}."
+                f"loss reached the [risk] daily_loss_limit of {loss} (daily P&L now "
+                + _now("trading_daily_pnl_usd", 'printf "%.2f"')
+                + ")."
             ),
         ),
         _alert(

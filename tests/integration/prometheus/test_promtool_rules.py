@@ -109,7 +109,11 @@ def cases() -> list[dict[str, Any]]:
         # --- risk: the hard limits read the guard's state and fire with no `for:`
         _group(
             "drawdown limit at flatten fires at the first evaluation after the breach",
-            [(f'{LIMIT}{{{JOB}, limit="max_drawdown"}}', "0x3 3x10")],
+            [
+                (f'{LIMIT}{{{JOB}, limit="max_drawdown"}}', "0x3 3x10"),
+                # the description shows the target's current drawdown
+                (f"trading_drawdown_ratio{{{JOB}}}", "0.05x3 0.172x10"),
+            ],
             [
                 ("45s", "MaxDrawdownExceeded", []),
                 (
@@ -121,7 +125,7 @@ def cases() -> list[dict[str, Any]]:
                             "MaxDrawdownExceeded",
                             "On trading-engine the risk guard holds its max_drawdown limit at "
                             "flatten: the drawdown reached the [risk] max_drawdown of 15% of the "
-                            "high-water mark.",
+                            "high-water mark (now 17.2%).",
                         )
                     ],
                 ),
