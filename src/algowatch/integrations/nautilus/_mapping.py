@@ -233,6 +233,10 @@ class NautilusMapper:
             limit_price=limit_price,
         )
 
+    def _account(self, account: str | None, order_id: str) -> str:
+        # the event's account, else the one its order was submitted with, else "default"
+        return account or self._accounts.get(order_id) or "default"
+
     def order_accepted(  # noqa: PLR0917 - the actor's hot path: one argument per field
         self,
         ts: int,
@@ -247,7 +251,7 @@ class NautilusMapper:
             ts=ts,
             event_id=event_id,
             strategy=strategy,
-            account=account or self._accounts.get(order_id) or "default",
+            account=self._account(account, order_id),
             order_id=order_id,
             broker_order_id=venue_order_id,
         )
@@ -262,7 +266,7 @@ class NautilusMapper:
         reason: str | None,
     ) -> ev.OrderRejected:
         """Return an ``OrderRejected`` as an ``order_rejected`` event; the order is done."""
-        account = account or self._accounts.get(order_id) or "default"
+        account = self._account(account, order_id)
         self._forget(order_id)
         return ev.OrderRejected(
             ts=ts,
@@ -284,7 +288,7 @@ class NautilusMapper:
         expired: bool,
     ) -> ev.OrderCanceled:
         """Return an ``OrderCanceled`` (or ``OrderExpired``) as ``order_canceled``; it is done."""
-        account = account or self._accounts.get(order_id) or "default"
+        account = self._account(account, order_id)
         self._forget(order_id)
         return ev.OrderCanceled(
             ts=ts,
@@ -313,7 +317,7 @@ class NautilusMapper:
             ts=ts,
             event_id=event_id,
             strategy=strategy,
-            account=account or self._accounts.get(order_id) or "default",
+            account=self._account(account, order_id),
             order_id=order_id,
             fill_id=fill_id,
             quantity=quantity,
