@@ -343,7 +343,7 @@ class PostgresJournal(Journal):
         # shutting down, out of disk, too many clients) means "unavailable, retry";
         # anything else is a plain JournalError.
         db = self._db
-        lost = db is None or db.closed or db.broken
+        lost = db is None or db.closed or db.broken or _ends_session(exc)
         if lost:
             self._drop()
         if not (lost or isinstance(exc, self._psycopg.OperationalError)):
@@ -521,6 +521,14 @@ def _canonical(row: JournalRow) -> JournalRow:
     # An event without event_id is matched by its content: a retry may carry the same event
     # as other bytes (a payload as received, or re-encoded), so compare the encoded event.
     return (row[0], row[1], row[2], encode_event(decode_stored(row[3])))
+
+
+def _ends_session(exc: Exception) -> bool:
+    # The server said the session is over (class 08, connection exception; 57P01-57P03,
+    # shut down by an administrator or a crash): the connection is lost even when the driver
+    # has not marked it broken yet, as happens when pg_terminate_backend races a rollback.
+    state = getattr(exc, "sqlstate", None) or ""
+    return state.startswith(("08", "57P"))
 
 
 def _first_line(exc: BaseException) -> str:

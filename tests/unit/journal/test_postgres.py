@@ -1,11 +1,13 @@
-"""PostgresJournal's pieces that need no server: the reconnect backoff and its parameters."""
+"""PostgresJournal's pieces that need no server: the reconnect backoff and its parameters,
+and which errors end the session."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from algowatch.errors import JournalError
-from algowatch.journal.postgres import PostgresJournal, _Backoff
+from algowatch.journal.postgres import PostgresJournal, _Backoff, _ends_session
 
 
 class FakeMonotonic:
@@ -86,3 +88,19 @@ def test_invalid_backoff_parameters_are_rejected_before_connecting(
             reconnect_initial_delay_seconds=initial,
             reconnect_max_delay_seconds=maximum,
         )
+
+
+@pytest.mark.parametrize(
+    ("error", "over"),
+    [
+        (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
+        (psycopg.errors.CrashShutdown("crash"), True),
+        (psycopg.errors.ConnectionFailure("gone"), True),
+        (psycopg.errors.UniqueViolation("duplicate key"), False),
+        (psycopg.errors.QueryCanceled("statement timeout"), False),
+        (psycopg.OperationalError("no SQLSTATE: a client-side error"), False),
+    ],
+)
+def test_errors_that_end_the_session_are_told_apart(error: Exception, over: bool) -> None:
+    """57P01-57P03 and class 08 end the session (drop the connection); others keep it."""
+    assert _ends_session(error) is over
