@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.component import TestClock
 from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.model.data import Bar, BarType, QuoteTick
 from nautilus_trader.model.enums import (
@@ -40,6 +41,11 @@ from algowatch.integrations.nautilus._marks import MarkThrottle
 __all__ = ["AlgowatchActor", "AlgowatchActorConfig", "read_event"]
 
 _log = logging.getLogger("algowatch.integrations.nautilus")
+
+# In a backtest the actor keeps Nautilus's events (immutable) and maps this many at a time:
+# one warm loop over a run of them costs the trading thread about half as much as mapping
+# each between the engine's own work (docs/integrations/nautilus.md, "Cost").
+_BACKTEST_MAP_BATCH: Final = 512
 
 # Price, Quantity and Money hold a fixed-point integer (``raw``) of this scale. Its exact
 # quotient (Python's int division is correctly rounded) is the float of the value's text,
@@ -206,7 +212,7 @@ class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ign
         At most one mark per symbol per this much event time; the latest price
         waiting is sent when the actor stops.
     flush_interval_seconds
-        The client posts what waited at least this often (or every 1,000 events), and a
+        The client posts what waited at least this often (or every ``batch_size`` events), and a
         partial batch waits at most this long: fewer, larger posts cost the node's
         process less.
     max_buffer_events
@@ -214,6 +220,14 @@ class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ign
         oldest is dropped (the trading loop never waits).
     flush_timeout_seconds
         How long stopping the actor waits for the buffer to be delivered.
+    batch_size
+        Events per post to the service (at most): a backtest hands over thousands per
+        second, and fewer, larger posts cost its process less.
+    map_batch_events
+        Nautilus events (and prices) the actor keeps before mapping them and handing
+        them to the client. ``None`` (default): 512 in a backtest (``TestClock``), where
+        the engine runs ahead of the wall clock and they are all handed over when the
+        actor stops; 1 in a live node, where every event is handed over at once.
     """
 
     url: str
@@ -224,6 +238,8 @@ class AlgowatchActorConfig(ActorConfig, kw_only=True, frozen=True):  # type: ign
     flush_interval_seconds: float = 1.0
     max_buffer_events: int = 100_000
     flush_timeout_seconds: float = 10.0
+    batch_size: int = 2_500
+    map_batch_events: int | None = None
 
 
 class AlgowatchActor(Actor):  # type: ignore[misc]
@@ -234,16 +250,23 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
     strategy's order events (``events.order.*``) and every account's state
     (``events.account.*``), maps them with :class:`NautilusMapper` and hands them
     to an :class:`algowatch.client.Client`, whose helpers never wait on the
-    network. Stopping the actor flushes (up to ``flush_timeout_seconds``);
+    network. In a backtest they are mapped ``map_batch_events`` at a time. Stopping
+    the actor hands over the rest and flushes (up to ``flush_timeout_seconds``);
     disposing it closes the client.
     """
 
     def __init__(self, config: AlgowatchActorConfig) -> None:
         super().__init__(config)
+        if config.map_batch_events is not None and config.map_batch_events < 1:
+            msg = f"map_batch_events must be >= 1 or None, received {config.map_batch_events!r}"
+            raise ValueError(msg)
         self._settings = config
         self._mapper = NautilusMapper()
         self._client: Client | None = None
         self._marks = MarkThrottle(interval_seconds=config.mark_interval_seconds)
+        # Nautilus events and prices not yet mapped, in arrival order
+        self._pending: list[Any] = []
+        self._map_batch = 1
 
     @property
     def client(self) -> Client | None:
@@ -256,9 +279,14 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             self._client = Client(
                 self._settings.url,
                 token=self._settings.token,
+                batch_size=self._settings.batch_size,
                 flush_interval_seconds=self._settings.flush_interval_seconds,
                 max_buffer_events=self._settings.max_buffer_events,
             )
+        batch = self._settings.map_batch_events
+        if batch is None:
+            batch = _BACKTEST_MAP_BATCH if isinstance(self.clock, TestClock) else 1
+        self._map_batch = batch
         self.msgbus.subscribe(topic="events.order.*", handler=self._on_nautilus_event)
         self.msgbus.subscribe(topic="events.account.*", handler=self._on_nautilus_event)
         for bar_type in self._settings.bar_types:
@@ -267,12 +295,23 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             self.subscribe_quote_ticks(InstrumentId.from_str(instrument_id))
 
     def on_stop(self) -> None:
-        """Send the marks held back by the throttle and flush the client."""
+        """Hand over what is pending and the marks the throttle held back; flush."""
+        self.flush(timeout=self._settings.flush_timeout_seconds, drain_marks=True)
+
+    def flush(self, timeout: float | None = None, *, drain_marks: bool = False) -> bool:
+        """Map and hand over the pending events, then flush the client.
+
+        Return whether every event was settled within ``timeout`` (see
+        :meth:`algowatch.client.Client.flush`). ``drain_marks`` also sends the latest
+        price of each symbol that the throttle held back (as stopping does).
+        """
         if self._client is None:
-            return
-        for mark in self._marks.drain():
-            self._send(mark)
-        self._client.flush(timeout=self._settings.flush_timeout_seconds)
+            return True
+        self._map_pending()
+        if drain_marks:
+            for mark in self._marks.drain():
+                self._send(mark)
+        return bool(self._client.flush(timeout=timeout))
 
     def on_dispose(self) -> None:
         """Close the client (what is still undelivered is reported as dropped)."""
@@ -280,14 +319,45 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             self._client.close(timeout=self._settings.flush_timeout_seconds)
             self._client = None
 
+    # The three handlers keep what they are given; _map_pending maps it, in arrival order.
     def on_bar(self, bar: Bar) -> None:
-        """Throttle a bar's close into a mark."""
-        self._mark(bar.bar_type.instrument_id.value, float(bar.close), None, None, bar.ts_event)
+        """Keep a bar, whose close becomes a (throttled) mark."""
+        pending = self._pending
+        pending.append(bar)
+        if len(pending) >= self._map_batch:
+            self._map_pending()
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
-        """Throttle a quote's mid into a mark (with bid and ask)."""
-        bid, ask = float(tick.bid_price), float(tick.ask_price)
-        self._mark(tick.instrument_id.value, (bid + ask) / 2, bid, ask, tick.ts_event)
+        """Keep a quote, whose mid becomes a (throttled) mark with bid and ask."""
+        pending = self._pending
+        pending.append(tick)
+        if len(pending) >= self._map_batch:
+            self._map_pending()
+
+    def _on_nautilus_event(self, event: Any) -> None:
+        pending = self._pending
+        pending.append(event)
+        if len(pending) >= self._map_batch:
+            self._map_pending()
+
+    def _map_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        if self._client is None:
+            return
+        for item in pending:
+            try:
+                if isinstance(item, Bar):
+                    symbol = item.bar_type.instrument_id.value
+                    self._mark(symbol, float(item.close), None, None, item.ts_event)
+                elif isinstance(item, QuoteTick):
+                    bid, ask = float(item.bid_price), float(item.ask_price)
+                    self._mark(item.instrument_id.value, (bid + ask) / 2, bid, ask, item.ts_event)
+                else:
+                    self._map_event(item)
+            except Exception:
+                # a monitoring failure must never reach the trading loop, nor cost the
+                # rest of the run its events
+                _log.exception("algowatch failed on a Nautilus %s", type(item).__name__)
 
     def _mark(
         self, symbol: str, price: float, bid: float | None, ask: float | None, ts: int
@@ -317,7 +387,7 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             # a monitoring failure must never reach the trading loop
             _log.exception("algowatch could not send a mark")
 
-    def _on_nautilus_event(self, event: Any) -> None:
+    def _map_event(self, event: Any) -> None:
         reader = _READERS.get(type(event))
         client = self._client
         if reader is None or client is None:
