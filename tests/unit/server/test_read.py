@@ -155,6 +155,7 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/api/v1/fills",
         "/api/v1/equity",
         "/api/v1/clock",
+        "/api/v1/last-seen",
         "/api/v1/stream",
         "/health",
         "/ready",

@@ -186,3 +186,39 @@ def test_clock_of_the_demo_is_simulated(tmp_path: Path) -> None:
     assert body["simulated"] is True
     assert body["speed"] == 20.0
     assert body["now"] == format_timestamp(base.time_ns() - 3 * 10**9 + 60 * 10**9)
+
+
+def test_last_seen_gives_each_component_s_last_heartbeat_and_each_symbol_s_mark(
+    api: TestClient, factory: EventFactory
+) -> None:
+    f = factory
+    assert api.get("/api/v1/last-seen").json() == {
+        "heartbeats": {},
+        "marks": {},
+        "last_order": None,
+        "last_event": None,
+    }
+    first = f.heartbeat("feed")
+    mark = f.mark("AAPL", 190.5)
+    order = f.submitted("o1", "AAPL", "buy", 1)
+    later = f.heartbeat("feed")
+    other = f.heartbeat("broker")
+    events = [first, mark, order, later, other]
+    assert len({e.ts for e in events}) == len(events)  # distinct times, so the test can tell
+    response = api.post("/api/v1/events", content=encode_events(events), headers=NDJSON)
+    assert response.status_code == 202
+    body = api.get("/api/v1/last-seen").json()
+    assert body == {
+        "heartbeats": {"feed": format_timestamp(later.ts), "broker": format_timestamp(other.ts)},
+        "marks": {"AAPL": format_timestamp(mark.ts)},
+        "last_order": format_timestamp(order.ts),
+        "last_event": format_timestamp(other.ts),
+    }
+    # the same moments as the exposition's gauges (seconds there)
+    metrics = api.get("/metrics").text
+    line = next(
+        row
+        for row in metrics.splitlines()
+        if row.startswith('trading_last_heartbeat_timestamp_seconds{component="feed"}')
+    )
+    assert float(line.rsplit(" ", 1)[1]) == pytest.approx(later.ts / 1e9, abs=1e-6)

@@ -275,6 +275,7 @@ TOKEN_ROUTES = [
     ("get", "/api/v1/fills"),
     ("get", "/api/v1/equity"),
     ("get", "/api/v1/clock"),
+    ("get", "/api/v1/last-seen"),
     ("get", "/api/v1/stream?limit=1"),
     ("get", "/api/v1/risk"),
     ("get", "/metrics"),

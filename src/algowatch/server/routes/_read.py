@@ -1,4 +1,4 @@
-"""The read API: snapshot, positions, trades, orders, fills, equity, clock and the SSE stream."""
+"""The read API: snapshot, positions, trades, orders, fills, equity, clock, last-seen, stream."""
 
 from __future__ import annotations
 
@@ -218,6 +218,36 @@ async def get_clock(service: ServiceDep) -> Response:
             "last_event": format_timestamp(last) if last is not None else None,
         }
     )
+
+
+@router.get(
+    "/last-seen",
+    summary="When each component's heartbeat, each symbol's mark and the last order were seen",
+    responses={200: _JSON_OBJECT},
+    response_class=Response,
+)
+async def get_last_seen(service: ServiceDep) -> Response:
+    """Return ``{"heartbeats", "marks", "last_order", "last_event"}`` in event time.
+
+    ``heartbeats`` maps each component to the time of its last ``heartbeat`` event,
+    ``marks`` each symbol to its last mark's (RFC 3339, nanoseconds kept). The same
+    figures as ``trading_last_heartbeat_timestamp_seconds`` and
+    ``trading_last_mark_timestamp_seconds`` in ``/metrics``, without building every
+    other series: a watchdog or a lag probe can read it many times a second.
+    """
+    seen = service.monitor.last_seen()
+    return json_response(
+        {
+            "heartbeats": {name: format_timestamp(ts) for name, ts in seen.heartbeats.items()},
+            "marks": {symbol: format_timestamp(ts) for symbol, ts in seen.marks.items()},
+            "last_order": _optional_time(seen.last_order_ts),
+            "last_event": _optional_time(seen.last_event_ts),
+        }
+    )
+
+
+def _optional_time(ts: int | None) -> str | None:
+    return None if ts is None else format_timestamp(ts)
 
 
 @router.get(
