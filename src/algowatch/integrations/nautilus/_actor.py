@@ -287,8 +287,8 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
         if batch is None:
             batch = _BACKTEST_MAP_BATCH if isinstance(self.clock, TestClock) else 1
         self._map_batch = batch
-        self.msgbus.subscribe(topic="events.order.*", handler=self._on_nautilus_event)
-        self.msgbus.subscribe(topic="events.account.*", handler=self._on_nautilus_event)
+        self.msgbus.subscribe(topic="events.order.*", handler=self._keep)
+        self.msgbus.subscribe(topic="events.account.*", handler=self._keep)
         for bar_type in self._settings.bar_types:
             self.subscribe_bars(BarType.from_str(bar_type))
         for instrument_id in self._settings.quote_instrument_ids:
@@ -319,26 +319,17 @@ class AlgowatchActor(Actor):  # type: ignore[misc]
             self._client.close(timeout=self._settings.flush_timeout_seconds)
             self._client = None
 
-    # The three handlers keep what they are given; _map_pending maps it, in arrival order.
-    def on_bar(self, bar: Bar) -> None:
-        """Keep a bar, whose close becomes a (throttled) mark."""
+    def _keep(self, item: Any) -> None:
+        """Keep an order event, account state, bar or quote; map once a run is complete."""
         pending = self._pending
-        pending.append(bar)
+        pending.append(item)
         if len(pending) >= self._map_batch:
             self._map_pending()
 
-    def on_quote_tick(self, tick: QuoteTick) -> None:
-        """Keep a quote, whose mid becomes a (throttled) mark with bid and ask."""
-        pending = self._pending
-        pending.append(tick)
-        if len(pending) >= self._map_batch:
-            self._map_pending()
-
-    def _on_nautilus_event(self, event: Any) -> None:
-        pending = self._pending
-        pending.append(event)
-        if len(pending) >= self._map_batch:
-            self._map_pending()
+    # Nautilus calls these for the subscribed bars and quotes: a bar's close becomes a
+    # (throttled) mark, a quote's mid a mark with bid and ask, when _map_pending maps them
+    on_bar = _keep
+    on_quote_tick = _keep
 
     def _map_pending(self) -> None:
         pending, self._pending = self._pending, []
