@@ -215,7 +215,7 @@ async def get_clock(service: ServiceDep) -> Response:
             "now": format_timestamp(clock.time_ns()),
             "simulated": bool(getattr(clock, "simulated", False)),
             "speed": float(getattr(clock, "speed", 1.0)),
-            "last_event": format_timestamp(last) if last is not None else None,
+            "last_event": _optional_time(last),
         }
     )
 
